@@ -1,0 +1,3 @@
+"""csom-conformance: conformance and interop suite for SharePoint CSOM protocols."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The specifications as data: model, extraction from the spec texts, errata, export."""
