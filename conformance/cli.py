@@ -70,3 +70,52 @@ def export(protocol: str, fmt: str) -> None:
     from conformance.spec.data import load_csom
 
     click.echo(json.dumps(load_csom(protocol).export(), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="SQLite file for the server's state (default: a temporary database).",
+)
+@click.option("--seed-data", is_flag=True, help="Fill an empty database with demo data.")
+@click.option(
+    "--token-env",
+    default=None,
+    metavar="VAR",
+    help="Require 'Authorization: Bearer <token>' on every endpoint, the token read from "
+    "this environment variable (never from the command line).",
+)
+def serve(host: str, port: int, db_path: Path | None, seed_data: bool, token_env: str | None) -> None:
+    """Run the reference server until interrupted, printing its URL."""
+    import os
+    import threading
+
+    from conformance.server import ReferenceServer
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise click.UsageError(f"--token-env {token_env}: that environment variable is empty or unset")
+    try:
+        server = ReferenceServer(db_path, token=token, seed_data=seed_data, host=host, port=port)
+        server.__enter__()
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"reference server listening on {server.url}  (Ctrl-C to stop)")
+    if token is None:
+        click.echo(
+            "CSOM endpoints are anonymous; the REST calendar token is in ReferenceServer.token "
+            "(pass --token-env to choose it)"
+        )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.__exit__(None, None, None)

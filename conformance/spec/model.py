@@ -133,9 +133,7 @@ def csom_protocol_from_json(data: dict[str, Any]) -> CsomProtocol:
                 kind=t["kind"],
                 flag=t["flag"],
                 properties=tuple(Property(**p) for p in t["properties"]),
-                methods=tuple(
-                    Method(**{**m, "parameters": params(m["parameters"])}) for m in t["methods"]
-                ),
+                methods=tuple(Method(**{**m, "parameters": params(m["parameters"])}) for m in t["methods"]),
                 constructor=Constructor(ctor["section"], params(ctor["parameters"])) if ctor else None,
                 values=tuple(EnumValue(**v) for v in t["values"]),
             )

@@ -50,10 +50,7 @@ def _continues(prev: tuple[int, ...] | None, new: tuple[int, ...]) -> bool:
     if new == (*prev, 1):
         return True
     # next sibling of prev or of one of its ancestors
-    for depth in range(len(prev), 0, -1):
-        if new == (*prev[: depth - 1], prev[depth - 1] + 1):
-            return True
-    return False
+    return any(new == (*prev[: depth - 1], prev[depth - 1] + 1) for depth in range(len(prev), 0, -1))
 
 
 def _normalise(title: str) -> str:

@@ -45,7 +45,9 @@ def test_every_patch_is_recorded_in_the_data(extracted):
 
 def test_cli_extract_writes_the_same_files(shared_specs, tmp_path):
     shutil.copy(SPECS / "errata.toml", tmp_path / "errata.toml")
-    result = CliRunner().invoke(main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     for protocol in SOURCES:
         assert (tmp_path / f"{protocol}.json").read_bytes() == (SPECS / f"{protocol}.json").read_bytes()
@@ -60,7 +62,9 @@ def test_cli_extract_missing_source_is_a_usage_error(tmp_path):
 
 
 def test_cli_extract_needs_errata_in_out(tmp_path, shared_specs):
-    result = CliRunner().invoke(main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "errata.toml not found" in result.output
 
 
@@ -69,7 +73,9 @@ def test_cli_extract_reports_a_stale_erratum_with_exit_1(tmp_path, shared_specs)
         '[[erratum]]\nid = "x"\nprotocol = "ms-wmcsom"\nsection = "2.2.1"\nkind = "typo"\n'
         'literal = "a"\nreading = "b"\nevidence = "c"\n[erratum.patch]\nfind = "no such text"\nreplace = "b"\n'
     )
-    result = CliRunner().invoke(main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 1
     assert "erratum x" in result.output and "Traceback" not in result.output
 

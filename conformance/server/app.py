@@ -1,0 +1,97 @@
+"""The reference server as an ASGI application (Starlette).
+
+Routes accept any site prefix (``/sites/x/_api/contextinfo``), as SharePoint does:
+- ``POST …/_api/contextinfo`` issues a form digest,
+- ``GET  …/api/Tasks/Calendar`` serves the REST calendar.
+Unexpected failures are answered with a plain 500 and no traceback (Starlette with
+debug off); the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from conformance import __version__
+from conformance.server import calendar, digest, seed
+from conformance.server.auth import caller
+from conformance.server.db import Database
+
+LIBRARY_VERSION = "16.0.0.0"
+SCHEMA_VERSIONS = ("14.0.0.0", "15.0.0.0")
+DIGEST_TIMEOUT = 1800
+
+
+def _site_url(request: Request, suffix: str) -> str:
+    base = str(request.url).split("?", 1)[0]
+    return base[: -len(suffix)].rstrip("/") if base.endswith(suffix) else base
+
+
+async def contextinfo(request: Request) -> Response:
+    user = caller(request, required=False)
+    if user is None:
+        return PlainTextResponse("401 UNAUTHORIZED", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    web = _site_url(request, "/_api/contextinfo")
+    info = {
+        "FormDigestTimeoutSeconds": request.app.state.digest_timeout,
+        "FormDigestValue": digest.issue(request.app.state.secret, user),
+        "LibraryVersion": LIBRARY_VERSION,
+        "SiteFullUrl": web,
+        "SupportedSchemaVersions": list(SCHEMA_VERSIONS),
+        "WebFullUrl": web,
+    }
+    if "odata=verbose" in request.headers.get("accept", ""):
+        info["SupportedSchemaVersions"] = {
+            "__metadata": {"type": "Collection(Edm.String)"},
+            "results": list(SCHEMA_VERSIONS),
+        }
+        body = {
+            "d": {"GetContextWebInformation": {"__metadata": {"type": "SP.ContextWebInformation"}, **info}}
+        }
+        return JSONResponse(body, media_type="application/json;odata=verbose;charset=utf-8")
+    return JSONResponse(info, media_type="application/json;odata=nometadata;charset=utf-8")
+
+
+async def dispatch(request: Request) -> Response:
+    path = request.url.path.rstrip("/").lower()
+    if path.endswith("/_api/contextinfo"):
+        if request.method != "POST":
+            return PlainTextResponse("use POST", status_code=405, headers={"Allow": "POST"})
+        return await contextinfo(request)
+    if path.endswith("/api/tasks/calendar"):
+        if request.method != "GET":
+            return PlainTextResponse("use GET", status_code=405, headers={"Allow": "GET"})
+        return await calendar.endpoint(request)
+    return PlainTextResponse("not found", status_code=404)
+
+
+def create_app(
+    db_path: Path | None = None,
+    *,
+    token: str | None = None,
+    seed_data: bool = False,
+    digest_timeout: int = DIGEST_TIMEOUT,
+) -> Starlette:
+    """A reference server app. With `token`, every endpoint requires ``Bearer <token>``;
+    without, CSOM is anonymous and the REST calendar accepts a token generated here
+    (``app.state.tokens[1]``)."""
+    db = Database(db_path)
+    with db.transaction() as conn:
+        seed.directory(conn)
+        if seed_data:
+            seed.demo(conn)
+    app = Starlette(
+        routes=[Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+    )
+    app.state.db = db
+    app.state.secret = os.urandom(32)
+    app.state.require_auth = token is not None
+    app.state.tokens = {seed.USERS[0][0]: token or os.urandom(18).hex()}
+    app.state.digest_timeout = digest_timeout
+    app.state.version = __version__
+    return app

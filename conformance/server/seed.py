@@ -1,0 +1,45 @@
+"""The directory every server starts with, and the optional demo data (--seed-data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+# id, login, display name; user 1 is the default (anonymous CSOM callers act as it)
+USERS = ((1, "alice", "Alice Example"), (2, "bob", "Bob Example"), (3, "carol", "Carol Example"))
+CALENDAR_ACCESS = ((1, 2),)  # alice may view bob's calendar, nobody else's
+
+
+def directory(conn: sqlite3.Connection) -> None:
+    conn.executemany("INSERT OR IGNORE INTO users (id, login, display_name) VALUES (?, ?, ?)", USERS)
+    conn.executemany("INSERT OR IGNORE INTO calendar_access VALUES (?, ?)", CALENDAR_ACCESS)
+
+
+def demo(conn: sqlite3.Connection, today: dt.date | None = None) -> None:
+    """A week of calendar data for alice and bob around `today`, only into an empty calendar."""
+    if conn.execute("SELECT 1 FROM calendar_items LIMIT 1").fetchone():
+        return
+    today = today or dt.date.today()
+
+    def at(days: int, hour: int = 9) -> str:
+        return dt.datetime.combine(today + dt.timedelta(days=days), dt.time(hour)).isoformat()
+
+    conn.executemany(
+        "INSERT INTO calendar_items (member_id, type, db_record_id, date, duration, description)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (1, 1, 100, at(0), 8, "Office closed"),
+            (1, 2, 101, at(2), 4, "Half day leave"),
+            (1, 3, 102, at(5, 13), 2.5, "Client visit"),
+            (2, 2, 200, at(1), 8, "Annual leave"),
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO calendar_tasks (member_id, title, description, file_id, style, start_date, duration,"
+        " due_date, priority, sequence_no, file_number, venue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (1, "File defence", "Step 1: draft", 5001, 0, at(-1), 0, at(1, 17), 2, 1, "F-5001", ""),
+            (1, "Hearing", "Attend hearing", 5002, 1, at(3, 10), 1.5, at(3, 10), 4, 2, "F-5002", "Court 3"),
+            (2, "Review contract", "Step 2: review", 5003, 0, at(0), 0, at(4, 12), 1, 2, "F-5003", ""),
+        ],
+    )
