@@ -155,6 +155,7 @@ class RestParameter:
     name: str
     default: str | None  # as printed (e.g. "false"); None when the spec gives no default
     required: bool
+    description: str | None = None  # the Description column, whitespace-normalised
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,15 @@ class RestField:
     type: str  # spec type word: string, long, int, decimal, datetime, bool
     allowed: tuple[int, ...] | None = None  # allowed values where the spec restricts them
     range: tuple[int, int] | None = None  # inclusive numeric range where the spec gives one
+    minimum: int | None = None  # inclusive lower bound where the spec gives only that (e.g. "1-based")
+    description: str | None = None  # the example's comment on the field, if any
 
 
 @dataclass(frozen=True)
 class RestStatus:
     code: int
-    reason: str
+    reason: str  # the HTTP reason phrase as printed ("Forbidden")
+    condition: str | None = None  # the Condition column ("User does not have permission ...")
 
 
 @dataclass(frozen=True)

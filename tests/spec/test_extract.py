@@ -71,7 +71,8 @@ def test_cli_extract_needs_errata_in_out(tmp_path, shared_specs):
 def test_cli_extract_reports_a_stale_erratum_with_exit_1(tmp_path, shared_specs):
     (tmp_path / "errata.toml").write_text(
         '[[erratum]]\nid = "x"\nprotocol = "ms-wmcsom"\nsection = "2.2.1"\nkind = "typo"\n'
-        'literal = "a"\nreading = "b"\nevidence = "c"\n[erratum.patch]\nfind = "no such text"\nreplace = "b"\n'
+        'literal = "a"\nreading = "b"\nevidence = "c"\n'
+        '[erratum.patch]\nfind = "no such text"\nreplace = "b"\n'
     )
     result = CliRunner().invoke(
         main, ["spec", "extract", "--source", str(shared_specs), "--out", str(tmp_path)]
