@@ -1,0 +1,2 @@
+"""The reference server's CSOM side: server objects (the object model) and the engine that
+runs ProcessQuery requests against them."""

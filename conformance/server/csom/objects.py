@@ -1,0 +1,121 @@
+"""Server objects: the Python side of the spec's CSOM types.
+
+A server object is an instance of a class registered for a spec type by full name
+(``@register("Microsoft.SharePoint.WorkManagement.Client.Task")``). Members use the
+spec's own names so the engine can dispatch without a mapping table:
+
+- a property is a Python attribute or ``@property`` named as in the spec (``Name``,
+  ``DueDate``); SetProperty assigns it (write a property setter to validate or persist);
+- a method is a Python method named as in the spec taking ``(self, ctx, *args)`` with the
+  arguments in the spec's parameter order, already decoded to Python values;
+- the CSOM constructor is ``__init__(self, ctx, *args)``;
+- a static property or method is a ``classmethod`` named ``static_<Name>`` taking ``ctx``.
+
+Values crossing the boundary are plain Python: ``str``, ``int``, ``bool``, ``None``,
+``float``, ``datetime.datetime``, ``uuid.UUID``, ``list``, ``dict``, or server objects.
+The engine checks every member and parameter against the spec data before calling, so
+implementations may assume the spec's arity; they validate values (ranges, existence) and
+raise ``CsomFault`` for errors a client should see as ErrorInfo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+
+# MS-CSOM / MS-CSOMSPT error codes used by the reference server
+ACCESS_DENIED = (-2147024891, "System.UnauthorizedAccessException")
+ARGUMENT = (-2147024809, "System.ArgumentException")
+ARGUMENT_OUT_OF_RANGE = (-2146233086, "System.ArgumentOutOfRangeException")
+ARGUMENT_NULL = (-2147467261, "System.ArgumentNullException")
+NOT_FOUND = (-2147024894, "System.IO.FileNotFoundException")
+INVALID_QUERY = (-1, "Microsoft.SharePoint.Client.InvalidClientQueryException")
+SP_EXCEPTION = (-2146232832, "Microsoft.SharePoint.SPException")
+INVALID_OPERATION = (-2146233079, "System.InvalidOperationException")
+
+
+class CsomFault(Exception):
+    """An error the client sees as ErrorInfo (HTTP 200, processing stops)."""
+
+    def __init__(self, kind: tuple[int, str], message: str, value: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.type_name = kind
+        self.message = message
+        self.value = value
+
+
+@dataclass
+class Context:
+    """What a server object may use while one request runs."""
+
+    db: sqlite3.Connection  # inside the request's transaction
+    user_id: int
+    web_url: str  # the site the request was sent to
+    correlation_id: str
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+# SharePoint identities read "740c6a0b-85e2-48a0-a494-e0f1759d4aa7:web:<guid>" (MS-SPWFCSOM
+# section 4 examples): a fixed prefix, a kind, and the kind's key.
+IDENTITY_PREFIX = "740c6a0b-85e2-48a0-a494-e0f1759d4aa7"
+
+
+class ServerObject:
+    """Base of every registered class. ``type_name`` etc. are set by ``register``."""
+
+    type_name: ClassVar[str] = ""  # spec full name (or the SharePoint name of a core type)
+    short_name: ClassVar[str | None] = None  # only for core types; spec types take it from the spec
+    type_id: ClassVar[str | None] = None  # only for core types; spec types take it from the spec
+    core: ClassVar[bool] = False  # a SharePoint core type outside the two specs (Web, List, ...)
+    identity_kind: ClassVar[str | None] = None  # set on identifiable classes: "web", "wftask", ...
+
+    def identity_key(self) -> str:
+        """The key of this object within its ``identity_kind`` (identifiable classes only)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_identity(cls, ctx: Context, key: str) -> ServerObject | None:
+        """Find the object an Identity path names, or None when it no longer exists."""
+        raise NotImplementedError
+
+    def identity(self) -> str | None:
+        """The ``_ObjectIdentity_`` a client may send back in an Identity path, or None."""
+        if self.identity_kind is None:
+            return None
+        return f"{IDENTITY_PREFIX}:{self.identity_kind}:{self.identity_key()}"
+
+
+class ServerCollection(ServerObject):
+    """A CSOM collection: a Query with ChildItemQuery reads ``items``."""
+
+    def items(self, ctx: Context) -> list[ServerObject]:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[ServerObject]] = {}
+T = TypeVar("T", bound=type[ServerObject])
+
+
+def register(
+    type_name: str, *, core: bool = False, short_name: str | None = None, type_id: str | None = None
+) -> Callable[[T], T]:
+    """Register a class for a spec type (by full name) or, with ``core=True``, for a
+    SharePoint core type that the specs use but do not define (give its wire short name
+    and TypeId, lower-case without braces)."""
+
+    def wrap(cls: T) -> T:
+        if type_name in REGISTRY:
+            raise ValueError(f"{type_name} registered twice")
+        cls.type_name, cls.core, cls.short_name, cls.type_id = type_name, core, short_name, type_id
+        REGISTRY[type_name] = cls
+        return cls
+
+    return wrap
+
+
+def fault_if(condition: bool, kind: tuple[int, str], message: str) -> None:
+    if condition:
+        raise CsomFault(kind, message)
