@@ -2,6 +2,7 @@
 
 Routes accept any site prefix (``/sites/x/_api/contextinfo``), as SharePoint does:
 - ``POST …/_api/contextinfo`` issues a form digest,
+- ``POST …/_vti_bin/client.svc/ProcessQuery`` runs CSOM requests (csom/endpoint.py),
 - ``GET  …/api/Tasks/Calendar`` serves the REST calendar.
 Unexpected failures are answered with a plain 500 and no traceback (Starlette with
 debug off); the server keeps serving.
@@ -20,10 +21,9 @@ from starlette.routing import Route
 from conformance import __version__
 from conformance.server import calendar, digest, seed
 from conformance.server.auth import caller
+from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, process_query
 from conformance.server.db import Database
 
-LIBRARY_VERSION = "16.0.0.0"
-SCHEMA_VERSIONS = ("14.0.0.0", "15.0.0.0")
 DIGEST_TIMEOUT = 1800
 
 
@@ -63,11 +63,23 @@ async def dispatch(request: Request) -> Response:
         if request.method != "POST":
             return PlainTextResponse("use POST", status_code=405, headers={"Allow": "POST"})
         return await contextinfo(request)
+    if path.endswith("/_vti_bin/client.svc/processquery"):
+        if request.method != "POST":
+            return PlainTextResponse("use POST", status_code=405, headers={"Allow": "POST"})
+        return await process_query(request)
     if path.endswith("/api/tasks/calendar"):
         if request.method != "GET":
             return PlainTextResponse("use GET", status_code=405, headers={"Allow": "GET"})
         return await calendar.endpoint(request)
     return PlainTextResponse("not found", status_code=404)
+
+
+def _object_model_schemas() -> tuple[str, ...]:
+    from conformance.server.core import CORE_SCHEMA
+    from conformance.server.wf.schema import SCHEMA as WF_SCHEMA
+    from conformance.server.wm.schema import SCHEMA as WM_SCHEMA
+
+    return (CORE_SCHEMA, WM_SCHEMA, WF_SCHEMA)
 
 
 def create_app(
@@ -80,7 +92,7 @@ def create_app(
     """A reference server app. With `token`, every endpoint requires ``Bearer <token>``;
     without, CSOM is anonymous and the REST calendar accepts a token generated here
     (``app.state.tokens[1]``)."""
-    db = Database(db_path)
+    db = Database(db_path, extra_schemas=_object_model_schemas())
     with db.transaction() as conn:
         seed.directory(conn)
         if seed_data:

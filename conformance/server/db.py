@@ -70,13 +70,15 @@ CREATE INDEX IF NOT EXISTS calendar_items_date ON calendar_items (member_id, dat
 
 
 class Database:
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, extra_schemas: tuple[str, ...] = ()) -> None:
         if path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="conformance-db-")
             path = Path(self._tmp.name) / "reference.sqlite"
         self.path = path
         self._local = threading.local()
-        self._connection().executescript(SCHEMA)  # executescript manages its own transaction
+        # executescript manages its own transaction
+        for schema in (SCHEMA, *extra_schemas):
+            self._connection().executescript(schema)
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

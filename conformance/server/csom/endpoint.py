@@ -1,0 +1,117 @@
+"""`POST …/_vti_bin/client.svc/ProcessQuery`: the HTTP side of a CSOM request.
+
+Every answer to a request that reaches CSOM processing is HTTP 200 with a JSON array,
+errors included (ErrorInfo in the header), as MS-CSOM specifies; only authentication
+failures are plain HTTP 401. Checks, in order: body size, XML well-formedness and shape,
+schema version, form digest (not needed with a bearer token, as in SharePoint), then the
+actions. A fault stops processing; writes of actions that completed before it are
+committed (see engine.py). An unexpected failure inside the object model rolls the
+request back and is answered as an SPException, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from conformance.server import digest
+from conformance.server.auth import caller
+from conformance.server.csom import objects as om
+from conformance.server.csom.engine import error_info, execute
+from conformance.server.csom.objects import Context, CsomFault
+from conformance.server.csom.typesystem import type_system
+from conformance.wire import MalformedRequest, parse_request
+from conformance.wire.response import Header, encode_response
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 2 * 1024 * 1024  # SharePoint's default MaxReceivedMessageSize
+LIBRARY_VERSION = "16.0.0.0"
+SCHEMA_VERSIONS = ("14.0.0.0", "15.0.0.0")
+DIGEST_FAULTS = {
+    digest.DigestState.MISSING: (om.SP_EXCEPTION, "The security validation for this page is missing. "
+                                 "Send the form digest in the X-RequestDigest header."),
+    digest.DigestState.INVALID: ((-2130575251, "Microsoft.SharePoint.SPException"),
+                                 "The security validation for this page is invalid."),
+    digest.DigestState.EXPIRED: ((-2130575252, "Microsoft.SharePoint.SPException"),
+                                 "The security validation for this page has timed out."),
+}  # fmt: skip
+
+
+def _answer(correlation: str, fault: CsomFault | None, pairs: list[tuple[int, Any]]) -> Response:
+    header = Header(
+        SCHEMA_VERSIONS[-1],
+        LIBRARY_VERSION,
+        error_info(fault, correlation) if fault else None,
+        correlation,
+    )
+    body = encode_response(header, [] if fault else pairs)
+    return Response(
+        body, 200, media_type="application/json; charset=utf-8", headers={"SPRequestGuid": correlation}
+    )
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None when it is larger than MAX_BODY (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _process(app_state: Any, body: bytes, user: int, web_url: str, correlation: str) -> Response:
+    try:
+        parsed = parse_request(body)
+    except MalformedRequest as exc:
+        return _answer(correlation, CsomFault(om.INVALID_QUERY, f"The request is not valid: {exc}"), [])
+    if parsed.schema_version not in SCHEMA_VERSIONS:
+        fault = CsomFault(
+            om.INVALID_QUERY, f"Schema version {parsed.schema_version[:20]!r} is not supported."
+        )
+        return _answer(correlation, fault, [])
+    db = app_state.db
+    try:
+        with db.transaction() as conn:
+            ctx = Context(conn, user, web_url, correlation)
+            try:
+                pairs = execute(parsed, ctx, type_system())
+            except CsomFault as fault:
+                return _answer(correlation, fault, [])  # earlier writes are committed
+    except Exception:
+        log.exception("ProcessQuery %s failed unexpectedly", correlation)
+        fault = CsomFault(om.SP_EXCEPTION, "Unexpected server error; the request was rolled back.")
+        return _answer(correlation, fault, [])
+    return _answer(correlation, None, pairs)
+
+
+async def process_query(request: Request) -> Response:
+    state = request.app.state
+    user = caller(request, required=False)
+    if user is None:
+        return PlainTextResponse("401 UNAUTHORIZED", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    correlation = str(uuid.uuid4())
+    body = await _body(request)
+    if body is None:
+        fault = CsomFault(om.SP_EXCEPTION, f"The request message is too big (over {MAX_BODY} bytes).")
+        return _answer(correlation, fault, [])
+    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    if not bearer:
+        state_ = digest.check(
+            state.secret, user, request.headers.get("x-requestdigest"), state.digest_timeout
+        )
+        if state_ is not digest.DigestState.VALID:
+            kind, message = DIGEST_FAULTS[state_]
+            return _answer(correlation, CsomFault(kind, message), [])
+    web_url = str(request.url).split("?", 1)[0].rsplit("/_vti_bin/", 1)[0]
+    return await run_in_threadpool(_process, state, body, user, web_url, correlation)

@@ -1,0 +1,143 @@
+"""CSOM wire codec: ProcessQuery request XML and response JSON ([MS-CSOM] as used by MS-WMCSOM/MS-SPWFCSOM).
+
+Build and write a request, parse it on the server side, answer, and read the answer::
+
+    from conformance.wire import QuerySpec, RequestBuilder, to_xml, parse_request, Header
+    from conformance.wire import encode_response, parse_response, object_type
+
+    b = RequestBuilder()
+    mgr = b.construct("{73b6f1d6-c69c-4787-8413-2bb14d336410}")   # UserSettingsManager
+    settings = b.method(mgr, "GetUserSettings")
+    load = b.query(settings, QuerySpec.select("DaysAfterCurrentDateTimelineEnds"))
+    body = to_xml(b.build())
+
+    request = parse_request(body)                                   # MalformedRequest if unacceptable
+    reply = encode_response(Header("15.0.0.0", "16.0.0.0"),
+                            {load: {"_ObjectType_": "SP.WorkManagement.OM.UserSettings"}})
+    response = parse_response(reply)                                # MalformedResponse if not CSOM
+    response.raise_for_error()                                      # CsomError for an ErrorInfo
+    assert object_type(response.results[load]) == "SP.WorkManagement.OM.UserSettings"
+"""
+
+from .errors import CsomError, MalformedRequest, MalformedResponse, WireError
+from .request import (
+    SELECT_ALL,
+    Action,
+    ConditionalScope,
+    Constructor,
+    ExceptionHandlingScope,
+    ExceptionHandlingScopeSimple,
+    Expression,
+    ExpressionConstant,
+    Identity,
+    Method,
+    MethodAction,
+    ObjectIdentityQuery,
+    ObjectPath,
+    ObjectPathAction,
+    Property,
+    Query,
+    QueryProperty,
+    QuerySpec,
+    Request,
+    RequestBuilder,
+    Scope,
+    SetProperty,
+    SetStaticProperty,
+    StaticMethod,
+    StaticMethodAction,
+    StaticProperty,
+    canonical,
+    parse_request,
+    to_xml,
+    validate_request,
+)
+from .response import (
+    ErrorInfo,
+    Header,
+    Response,
+    child_items,
+    encode_response,
+    is_null,
+    object_identity,
+    object_type,
+    parse_response,
+    scope_error,
+)
+from .values import (
+    NS,
+    NULL,
+    CsomValue,
+    Dictionary,
+    Null,
+    ObjectPathRef,
+    Value,
+    ValueObject,
+    decode_special,
+    decode_value,
+    encode_value,
+    from_json,
+    normalize,
+    to_json,
+)
+
+__all__ = [
+    "NS",
+    "NULL",
+    "SELECT_ALL",
+    "Action",
+    "ConditionalScope",
+    "Constructor",
+    "CsomError",
+    "CsomValue",
+    "Dictionary",
+    "ErrorInfo",
+    "ExceptionHandlingScope",
+    "ExceptionHandlingScopeSimple",
+    "Expression",
+    "ExpressionConstant",
+    "Header",
+    "Identity",
+    "MalformedRequest",
+    "MalformedResponse",
+    "Method",
+    "MethodAction",
+    "Null",
+    "ObjectIdentityQuery",
+    "ObjectPath",
+    "ObjectPathAction",
+    "ObjectPathRef",
+    "Property",
+    "Query",
+    "QueryProperty",
+    "QuerySpec",
+    "Request",
+    "RequestBuilder",
+    "Response",
+    "Scope",
+    "SetProperty",
+    "SetStaticProperty",
+    "StaticMethod",
+    "StaticMethodAction",
+    "StaticProperty",
+    "Value",
+    "ValueObject",
+    "WireError",
+    "canonical",
+    "child_items",
+    "decode_special",
+    "decode_value",
+    "encode_response",
+    "encode_value",
+    "from_json",
+    "is_null",
+    "normalize",
+    "object_identity",
+    "object_type",
+    "parse_request",
+    "parse_response",
+    "scope_error",
+    "to_json",
+    "to_xml",
+    "validate_request",
+]
