@@ -21,6 +21,7 @@ from uuid import UUID
 from conformance.server.csom import objects as om
 from conformance.server.csom.objects import Context, CsomFault, ServerCollection, ServerObject
 from conformance.server.csom.typesystem import TypeInfo, TypeSystem
+from conformance.server.wf.identity import resolve_spec_identity
 from conformance.spec.model import Parameter
 from conformance.wire import request as rq
 from conformance.wire.response import ErrorInfo
@@ -98,6 +99,10 @@ def _evaluate(run: Run, path: rq.ObjectPath) -> Any:
 
 
 def _identity(run: Run, name: str) -> ServerObject | None:
+    # the workflow spec's examples name objects "<type prefix>:<guid>" (MS-SPWFCSOM section 4)
+    matched, found = resolve_spec_identity(run.ctx, name)
+    if matched:
+        return found
     prefix, _, rest = name.partition(":")
     kind, _, key = rest.partition(":")
     if prefix == om.IDENTITY_PREFIX:
