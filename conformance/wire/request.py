@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cached_property
@@ -45,40 +45,50 @@ from .values import (
 )
 
 
-def _values(parameters: Sequence[Any]) -> tuple[Value, ...]:
-    return tuple(normalize(parameter) for parameter in parameters)
+class _Node:
+    """Normalises a model dataclass's fields by name, so that every way of constructing one (builder,
+    parser, hand-written) gives the same canonical form: GUID text → UUID, values → :func:`normalize`,
+    sequences → tuples."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "type_id":
+                value = as_uuid(value)
+            elif f.name == "parameters":
+                value = tuple(normalize(parameter) for parameter in value)
+            elif f.name == "value":
+                value = normalize(value)
+            elif f.name in ("actions", "object_paths", "operands", "properties"):
+                value = tuple(value)
+            elif f.name == "attributes":
+                value = dict(value)
+            object.__setattr__(self, f.name, value)
 
 
 # ------------------------------------------------------------------------------------ object paths
 
 
 @dataclass(frozen=True)
-class Constructor:
+class Constructor(_Node):
     """``<Constructor Id TypeId>``: a new server object, e.g. ``new UserSettingsManager(ctx)``."""
 
     id: int
     type_id: UUID
     parameters: tuple[Value, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type_id", as_uuid(self.type_id))
-        object.__setattr__(self, "parameters", _values(self.parameters))
-
 
 @dataclass(frozen=True)
-class StaticProperty:
+class StaticProperty(_Node):
     """``<StaticProperty Id TypeId Name>``, e.g. ``SP.ClientContext.Current``."""
 
     id: int
     type_id: UUID
     name: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type_id", as_uuid(self.type_id))
-
 
 @dataclass(frozen=True)
-class StaticMethod:
+class StaticMethod(_Node):
     """``<StaticMethod Id Name TypeId>``: the object returned by a static method."""
 
     id: int
@@ -86,13 +96,9 @@ class StaticMethod:
     name: str
     parameters: tuple[Value, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type_id", as_uuid(self.type_id))
-        object.__setattr__(self, "parameters", _values(self.parameters))
-
 
 @dataclass(frozen=True)
-class Property:
+class Property(_Node):
     """``<Property Id ParentId Name>``: an object-valued property of the parent path."""
 
     id: int
@@ -101,7 +107,7 @@ class Property:
 
 
 @dataclass(frozen=True)
-class Method:
+class Method(_Node):
     """``<Method Id ParentId Name>``: the object returned by calling a method on the parent path."""
 
     id: int
@@ -109,12 +115,9 @@ class Method:
     name: str
     parameters: tuple[Value, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "parameters", _values(self.parameters))
-
 
 @dataclass(frozen=True)
-class Identity:
+class Identity(_Node):
     """``<Identity Id Name>``: an object re-found by a server-issued ``_ObjectIdentity_`` (opaque text)."""
 
     id: int
@@ -128,7 +131,7 @@ ObjectPath: TypeAlias = Constructor | StaticProperty | StaticMethod | Property |
 
 
 @dataclass(frozen=True)
-class QueryProperty:
+class QueryProperty(_Node):
     """``<Property Name [SelectAll] [ScalarProperty]>`` in a query, optionally with nested queries."""
 
     name: str
@@ -139,14 +142,11 @@ class QueryProperty:
 
 
 @dataclass(frozen=True)
-class QuerySpec:
+class QuerySpec(_Node):
     """``<Query SelectAllProperties>`` / ``<ChildItemQuery …>``: what to return about an object."""
 
     select_all_properties: bool = True
     properties: tuple[QueryProperty, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "properties", tuple(self.properties))
 
     @classmethod
     def select(cls, *names: str) -> QuerySpec:
@@ -162,7 +162,7 @@ SELECT_ALL = QuerySpec(select_all_properties=True)
 
 
 @dataclass(frozen=True)
-class ObjectPathAction:
+class ObjectPathAction(_Node):
     """``<ObjectPath Id ObjectPathId>``: instantiate a path; answered by ``{"IsNull": bool}``."""
 
     id: int
@@ -170,7 +170,7 @@ class ObjectPathAction:
 
 
 @dataclass(frozen=True)
-class Query:
+class Query(_Node):
     """``<Query Id ObjectPathId>``: read an object (``query``) and, for collections, its items."""
 
     id: int
@@ -180,7 +180,7 @@ class Query:
 
 
 @dataclass(frozen=True)
-class MethodAction:
+class MethodAction(_Node):
     """``<Method Name Id ObjectPathId [Version]>``: call a method for its (scalar) result or effect."""
 
     id: int
@@ -189,12 +189,9 @@ class MethodAction:
     parameters: tuple[Value, ...] = ()
     version: str | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "parameters", _values(self.parameters))
-
 
 @dataclass(frozen=True)
-class StaticMethodAction:
+class StaticMethodAction(_Node):
     """``<StaticMethod TypeId Name Id>``: call a static method."""
 
     id: int
@@ -202,13 +199,9 @@ class StaticMethodAction:
     name: str
     parameters: tuple[Value, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type_id", as_uuid(self.type_id))
-        object.__setattr__(self, "parameters", _values(self.parameters))
-
 
 @dataclass(frozen=True)
-class SetProperty:
+class SetProperty(_Node):
     """``<SetProperty Id ObjectPathId Name>`` with one ``<Parameter>``; produces no response pair."""
 
     id: int
@@ -216,12 +209,9 @@ class SetProperty:
     name: str
     value: Value
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", normalize(self.value))
-
 
 @dataclass(frozen=True)
-class SetStaticProperty:
+class SetStaticProperty(_Node):
     """``<SetStaticProperty Id TypeId Name>`` with one ``<Parameter>``."""
 
     id: int
@@ -229,13 +219,9 @@ class SetStaticProperty:
     name: str
     value: Value
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type_id", as_uuid(self.type_id))
-        object.__setattr__(self, "value", normalize(self.value))
-
 
 @dataclass(frozen=True)
-class ObjectIdentityQuery:
+class ObjectIdentityQuery(_Node):
     """``<ObjectIdentityQuery Id ObjectPathId>``: answered by ``{"_ObjectIdentity_": "…"}``."""
 
     id: int
@@ -243,29 +229,23 @@ class ObjectIdentityQuery:
 
 
 @dataclass(frozen=True)
-class ExceptionHandlingScopeSimple:
+class ExceptionHandlingScopeSimple(_Node):
     """Nested actions; the first unhandled error stops them and is reported in the scope's result."""
 
     id: int
     actions: tuple[Action, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "actions", tuple(self.actions))
-
 
 @dataclass(frozen=True)
-class Scope:
+class Scope(_Node):
     """The body of a ``TryScope``/``CatchScope``/``FinallyScope``/``IfTrueScope``/``IfFalseScope``."""
 
     id: int
     actions: tuple[Action, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "actions", tuple(self.actions))
-
 
 @dataclass(frozen=True)
-class ExceptionHandlingScope:
+class ExceptionHandlingScope(_Node):
     """``<ExceptionHandlingScope Id>`` with ``TryScope`` and optional ``CatchScope``/``FinallyScope``."""
 
     id: int
@@ -286,17 +266,14 @@ EXPRESSION_TAGS = frozenset(
 
 
 @dataclass(frozen=True)
-class ExpressionConstant:
+class ExpressionConstant(_Node):
     """``<ExpressionConstant …>``: a value encoded like a ``<Parameter>``."""
 
     value: Value
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", normalize(self.value))
-
 
 @dataclass(frozen=True)
-class Expression:
+class Expression(_Node):
     """Any other expression element, e.g. ``<EQ>`` or ``<ExpressionProperty Name="Title">``."""
 
     tag: str
@@ -306,12 +283,11 @@ class Expression:
     def __post_init__(self) -> None:
         if self.tag not in EXPRESSION_TAGS:
             raise ValueError(f"unknown expression element {self.tag!r}")
-        object.__setattr__(self, "attributes", dict(self.attributes))
-        object.__setattr__(self, "operands", tuple(self.operands))
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
-class ConditionalScope:
+class ConditionalScope(_Node):
     """``<ConditionalScope Id>``: ``<Test><Body>expr</Body></Test>`` then ``IfTrueScope``/``IfFalseScope``."""
 
     id: int
@@ -330,7 +306,7 @@ Action: TypeAlias = (
 
 
 @dataclass(frozen=True)
-class Request:
+class Request(_Node):
     """A whole ``<Request>``: ``object_paths`` are kept in document order (to re-emit bodies as written)."""
 
     schema_version: str = "15.0.0.0"
@@ -339,10 +315,6 @@ class Request:
     actions: tuple[Action, ...] = ()
     object_paths: tuple[ObjectPath, ...] = ()
     add_expando_field_type_suffix: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "actions", tuple(self.actions))
-        object.__setattr__(self, "object_paths", tuple(self.object_paths))
 
     @cached_property
     def paths_by_id(self) -> Mapping[int, ObjectPath]:
@@ -435,32 +407,40 @@ def validate_request(request: Request) -> None:
                 raise MalformedRequest(
                     f"{_describe(node)} refers to object path {reference}, but that Id is {what}"
                 )
-    _check_acyclic(paths)
+    _dependencies_first(paths, paths, set())
 
 
-def _check_acyclic(paths: Mapping[int, ObjectPath]) -> None:
-    done: set[int] = set()
+def _dependencies_first(paths: Mapping[int, ObjectPath], start: Iterable[int], done: set[int]) -> list[int]:
+    """The paths reachable from ``start`` and not yet ``done``, each after the paths it refers to.
 
-    def visit(path_id: int, trail: tuple[int, ...]) -> None:
-        if path_id in trail:
-            cycle = " -> ".join(str(i) for i in (*trail[trail.index(path_id) :], path_id))
-            raise MalformedRequest(f"object paths refer to each other in a cycle: {cycle}")
-        if path_id not in done:
-            for reference in _references(paths[path_id]):
-                visit(reference, (*trail, path_id))
-            done.add(path_id)
-
-    for path_id in paths:
-        visit(path_id, ())
-
-
-def _shape(path_id: int, paths: Mapping[int, ObjectPath], shapes: dict[int, str]) -> str:
-    """A path's content with ids blanked out, followed by the shapes of the paths it refers to."""
-    if path_id not in shapes:
-        path = paths[path_id]
-        blanked = repr(_renumber(path, collections.defaultdict(int)))
-        shapes[path_id] = repr((blanked, [_shape(ref, paths, shapes) for ref in _references(path)]))
-    return shapes[path_id]
+    Iterative, so that a long chain of Property/Method paths cannot exhaust the Python stack; adds what
+    it returns to ``done``. Raises :class:`MalformedRequest` on a cycle.
+    """
+    order: list[int] = []
+    for root in start:
+        if root in done:
+            continue
+        stack = [(root, _references(paths[root]))]
+        on_stack = {root}
+        while stack:
+            path_id, references = stack[-1]
+            for reference in references:
+                if reference in on_stack:
+                    trail = [entry[0] for entry in stack]
+                    cycle = " -> ".join(str(i) for i in (*trail[trail.index(reference) :], reference))
+                    raise MalformedRequest(
+                        f"object paths refer to each other in a cycle: {snippet(cycle, 120)}"
+                    )
+                if reference not in done:
+                    stack.append((reference, _references(paths[reference])))
+                    on_stack.add(reference)
+                    break
+            else:
+                stack.pop()
+                on_stack.remove(path_id)
+                done.add(path_id)
+                order.append(path_id)
+    return order
 
 
 def canonical(request: Request) -> Request:
@@ -474,17 +454,15 @@ def canonical(request: Request) -> Request:
     validate_request(request)
     paths = request.paths_by_id
     new_ids: dict[int, int] = {}
+    numbered: set[int] = set()
     counter = itertools.count()
 
-    def visit_path(path_id: int) -> None:
-        if path_id not in new_ids:
-            for reference in _references(paths[path_id]):
-                visit_path(reference)
+    def number_paths(start: Iterable[int]) -> None:
+        for path_id in _dependencies_first(paths, start, numbered):
             new_ids[path_id] = next(counter)
 
     def visit_action(node: Any) -> None:
-        for reference in _references(node):
-            visit_path(reference)
+        number_paths(_references(node))
         new_ids[node.id] = next(counter)
         for child in _nested(node):
             visit_action(child)
@@ -492,13 +470,14 @@ def canonical(request: Request) -> Request:
     for action in request.actions:
         visit_action(action)
     # Paths no action reaches: start from those no other path refers to either, in order of their
-    # structure (so that document order does not matter); their dependencies come first as above.
-    unreached = [path for path in request.object_paths if path.id not in new_ids]
-    referenced = {reference for path in unreached for reference in _references(path)}
+    # structure (content with ids blanked, then that of the paths referred to), not document order.
+    unreached = [path.id for path in request.object_paths if path.id not in numbered]
     shapes: dict[int, str] = {}
-    tips = [path.id for path in unreached if path.id not in referenced]
-    for path_id in sorted(tips, key=lambda path_id: _shape(path_id, paths, shapes)):
-        visit_path(path_id)
+    for path_id in _dependencies_first(paths, unreached, set()):
+        blanked = repr(_renumber(paths[path_id], collections.defaultdict(int)))
+        shapes[path_id] = repr((blanked, [shapes[ref] for ref in _references(paths[path_id])]))
+    referenced = {reference for path_id in unreached for reference in _references(paths[path_id])}
+    number_paths(sorted((p for p in unreached if p not in referenced), key=shapes.__getitem__))
     renumbered = _renumber(request, new_ids)
     return replace(renumbered, object_paths=tuple(sorted(renumbered.object_paths, key=lambda path: path.id)))
 

@@ -122,9 +122,7 @@ class Header:
         for key in ("SchemaVersion", "LibraryVersion"):
             version = value.get(key)
             if not isinstance(version, str) or not version:
-                raise MalformedResponse(
-                    f"header.{key} must be a non-empty string, got {snippet(version)}"
-                )
+                raise MalformedResponse(f"header.{key} must be a non-empty string, got {snippet(version)}")
             versions.append(version)
         error_info = value.get("ErrorInfo")
         return cls(
@@ -185,9 +183,7 @@ def parse_response(body: bytes | str, *, require_escaped_solidus: bool = True) -
     for index in range(1, len(document), 2):
         action_id = document[index]
         if not _is_int(action_id):
-            raise MalformedResponse(
-                f"element {index} must be an integer action id, got {snippet(action_id)}"
-            )
+            raise MalformedResponse(f"element {index} must be an integer action id, got {snippet(action_id)}")
         if action_id in results:
             raise MalformedResponse(f"element {index}: action id {action_id} appears twice")
         results[action_id] = document[index + 1]

@@ -202,6 +202,7 @@ def test_fuzz_mutated_valid_bodies(header, pairs, data):
             "header.TraceCorrelationId must be a string",
         ),
         (f'[{HEADER},1,"\\/Date(2011,13,1)\\/"]', "bad /Date(…)/ value '/Date(2011,13,1)/'"),
+        (f"[{HEADER},1," + "9" * 5000 + "]", "Exceeds the limit (4300 digits)"),
     ],
 )
 def test_malformed_responses(body, message):
