@@ -1,0 +1,56 @@
+"""Session fixtures of the conformance cases: the spec catalogue, the provisioned world on the
+target, and the batched snapshots the shape cases judge. ``target`` and ``run_options`` come from
+the conformance pytest plugin (conformance/pytest_plugin.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.probe import Arguments, Route, plan_routes
+from conformance.pytest_plugin import RunOptions
+from conformance.shapes import Catalogue
+from conformance.shapes import catalogue as spec_catalogue
+from conformance.snapshots import Snapshot, take_snapshots
+from conformance.target import Target
+from conformance.world import World, clean_up, provision
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return spec_catalogue()
+
+
+@pytest.fixture(scope="session")
+def routes(catalogue: Catalogue) -> dict[str, Route]:
+    return plan_routes(catalogue)
+
+
+@pytest.fixture(scope="session")
+def world(target: Target, catalogue: Catalogue, run_options: RunOptions) -> Iterator[World]:
+    provisioned = provision(target, catalogue, run_options.run_id, read_only=run_options.read_only)
+    yield provisioned
+    leftovers = clean_up(target, catalogue, provisioned)
+    if leftovers:
+        print(f"\nconformance: could not remove {len(leftovers)} object(s) this run created: {leftovers}")
+
+
+@pytest.fixture(scope="session")
+def arguments(catalogue: Catalogue, world: World, run_options: RunOptions) -> Arguments:
+    return Arguments(catalogue, world.values, text=run_options.run_id)
+
+
+@pytest.fixture(scope="session")
+def snapshots(
+    target: Target,
+    catalogue: Catalogue,
+    routes: dict[str, Route],
+    arguments: Arguments,
+    run_options: RunOptions,
+) -> dict[str, Snapshot]:
+    wanted = [
+        (name, route) for name, route in routes.items()
+        if not (run_options.read_only and any(hop.writes for hop in route))
+    ]  # fmt: skip
+    return take_snapshots(target, catalogue, wanted, arguments, run_options.batch_size)

@@ -1,0 +1,45 @@
+"""Declaring conformance cases: every case traces to a protocol, a spec section, an item and a level.
+
+Cases in ``cases/`` are pytest parameters built with :func:`case`; the parameter id is the
+case's stable id (``protocol/item/check``), so baselines keep matching when ``specs/`` is
+regenerated or cases are reordered::
+
+    @pytest.mark.parametrize("prop", [case(meta_for(p), p) for p in properties])
+    def test_property(prop, ...): ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance.checks import Level
+
+
+@dataclass(frozen=True)
+class CaseMeta:
+    protocol: str  # ms-wmcsom | ms-spwfcsom | contactslaw-calendar | ms-csom
+    section: str  # the most specific spec section the case checks
+    item: str  # the spec item, e.g. SP.WorkManagement.OM.TaskQuery.Fields
+    check: str  # what about the item, e.g. property-shape
+    level: Level = "must"
+    writes: bool = False  # the case changes the target's state
+
+    @property
+    def id(self) -> str:
+        return f"{self.protocol}/{self.item}/{self.check}"
+
+
+MARKER = "conformance"
+
+
+def case(meta: CaseMeta, *values: Any, marks: tuple[Any, ...] = ()) -> Any:
+    """A pytest parameter for one case: ``values`` go to the test function."""
+    return pytest.param(*values, id=meta.id, marks=(getattr(pytest.mark, MARKER)(meta), *marks))
+
+
+def meta_of(item: pytest.Item) -> CaseMeta | None:
+    marker = item.get_closest_marker(MARKER)
+    return marker.args[0] if marker and marker.args else None

@@ -1,0 +1,237 @@
+"""Checks: a registry of small functions that judge one aspect of a target's answer.
+
+A case (in ``cases/``) gathers an answer and calls checks by name through :func:`verify`;
+a check raises :class:`Violation` with what was expected and what came back, and ``verify``
+stamps it with the spec section and level the case traces to. Every check kind is listed in
+:data:`CHECKS`, so the suite's own tests can prove that each of them fails on a broken server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jsonschema
+
+from conformance.target import CsomReply, Exchange
+from conformance.wire import ErrorInfo, scope_error
+
+Level = Literal["must", "should", "semantic"]
+LEVELS: tuple[Level, ...] = ("must", "should", "semantic")
+
+
+class Violation(AssertionError):
+    """A check found the target's answer wrong; carries what a report shows about it."""
+
+    def __init__(
+        self, expected: str, actual: str, *, check: str = "", section: str = "", level: Level = "must",
+        evidence: Sequence[Exchange] = (),
+    ) -> None:  # fmt: skip
+        super().__init__(f"expected {expected}; got {actual}")
+        self.expected, self.actual = expected, actual
+        self.check, self.section, self.level = check, section, level
+        self.evidence = tuple(evidence)
+
+    def __str__(self) -> str:
+        where = f"[{self.level.upper()} {self.section}] " if self.section else ""
+        return f"{where}{self.check}: expected {self.expected}; got {self.actual}"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    function: Callable[..., None] = field(repr=False)
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str, description: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        CHECKS[name] = Check(name, description, function)
+        return function
+
+    return register
+
+
+def verify(
+    name: str,
+    *args: Any,
+    section: str,
+    level: Level = "must",
+    evidence: Sequence[Exchange] = (),
+    **kwargs: Any,
+) -> None:
+    """Run check ``name``; a violation comes back stamped with ``section``, ``level`` and evidence."""
+    try:
+        CHECKS[name].function(*args, **kwargs)
+    except Violation as violation:
+        raise Violation(
+            violation.expected, violation.actual, check=name, section=section, level=level,
+            evidence=tuple(evidence) or violation.evidence,
+        ) from None  # fmt: skip
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# ------------------------------------------------------------------------------------- transport
+
+
+@check("http-status", "The answer has the expected HTTP status code.")
+def http_status(exchange: Exchange, expected: int | Sequence[int]) -> None:
+    wanted = (expected,) if isinstance(expected, int) else tuple(expected)
+    if exchange.status not in wanted:
+        raise Violation(f"HTTP {' or '.join(map(str, wanted))}", f"HTTP {exchange.status}")
+
+
+@check("content-type", "The answer's media type is the expected one.")
+def content_type(exchange: Exchange, media_type: str) -> None:
+    actual = exchange.content_type.split(";", 1)[0].strip().lower()
+    if actual != media_type:
+        raise Violation(f"Content-Type {media_type}", f"Content-Type {exchange.content_type or '(none)'}")
+
+
+@check("csom-response", "A ProcessQuery answer is a CSOM JSON array whose element 0 is a valid header.")
+def csom_response(reply: CsomReply) -> None:
+    if reply.exchange.status != 200:
+        raise Violation("HTTP 200 with a CSOM JSON array", f"HTTP {reply.exchange.status}")
+    if reply.response is None:
+        raise Violation("a CSOM JSON array with a valid header", reply.parse_error or "no response")
+
+
+@check("no-error", "The request succeeded: no ErrorInfo in the header.")
+def no_error(reply: CsomReply) -> None:
+    csom_response(reply)
+    assert reply.response is not None
+    error = reply.response.header.error_info
+    if error is not None:
+        raise Violation(
+            "no ErrorInfo", f"ErrorInfo {error.error_code} {error.error_type_name}: {error.error_message}"
+        )
+
+
+@check("error-info", "The request was refused with an ErrorInfo (optionally of a given type or code).")
+def error_info(reply: CsomReply, type_names: Sequence[str] = (), codes: Sequence[int] = ()) -> None:
+    csom_response(reply)
+    assert reply.response is not None
+    error = reply.response.header.error_info
+    if error is None:
+        raise Violation("an ErrorInfo in the response header", "success (no ErrorInfo)")
+    _error_matches(error, type_names, codes)
+
+
+def _error_matches(error: ErrorInfo, type_names: Sequence[str], codes: Sequence[int]) -> None:
+    if type_names and error.error_type_name not in type_names:
+        raise Violation(f"ErrorTypeName in {list(type_names)}", f"{error.error_type_name!r}")
+    if codes and error.error_code not in codes:
+        raise Violation(f"ErrorCode in {list(codes)}", f"{error.error_code}")
+
+
+@check("scope-ok", "An action inside an exception-handling scope completed without error.")
+def scope_ok(reply: CsomReply, scope_id: int) -> None:
+    no_error(reply)
+    assert reply.response is not None
+    if scope_id not in reply.response.results:
+        raise Violation(f"a result for scope {scope_id}", f"no result under id {scope_id}")
+    error = scope_error(reply.response.results[scope_id])
+    if error is not None:
+        raise Violation(
+            "no error in the scope", f"{error.error_type_name} {error.error_code}: {error.error_message}"
+        )
+
+
+@check("scope-error", "An action inside an exception-handling scope was refused with an error.")
+def scope_refused(
+    reply: CsomReply, scope_id: int, type_names: Sequence[str] = (), codes: Sequence[int] = ()
+) -> None:
+    csom_response(reply)
+    assert reply.response is not None
+    header_error = reply.response.header.error_info
+    if header_error is not None:  # the scope was not honoured, but the call was refused
+        _error_matches(header_error, type_names, codes)
+        return
+    error = scope_error(reply.response.results.get(scope_id))
+    if error is None:
+        raise Violation("an error for the call", "success")
+    _error_matches(error, type_names, codes)
+
+
+@check("result-present", "The response carries a result under the action's id.")
+def result_present(reply: CsomReply, action_id: int) -> None:
+    no_error(reply)
+    assert reply.response is not None
+    if action_id not in reply.response.results:
+        ids = sorted(reply.response.results)
+        raise Violation(f"a result under action id {action_id}", f"results under ids {ids}")
+
+
+# ----------------------------------------------------------------------------------------- shapes
+
+
+@check("json-schema", "A value matches the JSON Schema derived from the spec data.")
+def json_schema(value: Any, schema: Mapping[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "(the object)"
+        raise Violation(
+            f"{where}: {error.validator} {_short(error.validator_value, 120)}", error.message[:400]
+        )
+
+
+@check("object-type", "An object carries the spec's wire type name in _ObjectType_.")
+def object_type(value: Any, short_name: str) -> None:
+    actual = value.get("_ObjectType_") if isinstance(value, dict) else None
+    if actual != short_name:
+        raise Violation(f'_ObjectType_ "{short_name}"', _short(actual if isinstance(value, dict) else value))
+
+
+@check("property-present", "An object returned by a query carries the property.")
+def property_present(value: Any, name: str) -> None:
+    if not isinstance(value, dict) or name not in value:
+        keys = sorted(value) if isinstance(value, dict) else value
+        raise Violation(f"property {name}", f"object without it: {_short(keys)}")
+
+
+@check("equals", "A value read back equals the value the case wrote or the spec prescribes.")
+def equals(actual: Any, expected: Any, what: str = "value") -> None:
+    if actual != expected:
+        raise Violation(f"{what} {_short(expected)}", _short(actual))
+
+
+@check("ordered", "Items come back in the order the query asked for.")
+def ordered(keys: Sequence[Any], descending: bool = False, what: str = "items") -> None:
+    wanted = sorted(keys, reverse=descending)
+    if list(keys) != wanted:
+        raise Violation(f"{what} sorted {'descending' if descending else 'ascending'}", _short(list(keys)))
+
+
+@check("contains", "A collection read back contains (or does not contain) an item.")
+def contains(collection: Sequence[Any], item: Any, present: bool = True, what: str = "items") -> None:
+    if (item in collection) != present:
+        raise Violation(
+            f"{what} {'including' if present else 'without'} {_short(item)}", _short(list(collection))
+        )
+
+
+# ---------------------------------------------------------------------------------------- formats
+
+FORMATS = jsonschema.FormatChecker(formats=())
+_DATE = re.compile(r"^/Date\(-?\d+(?:[+-]\d{4})?\)/$|^/Date\(\d{1,4},\d{1,2},\d{1,2}(?:,\d{1,3}){0,4}\)/$")
+_GUID = re.compile(r"^/Guid\([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\)/$")
+
+
+@FORMATS.checks("csom-datetime")
+def _is_csom_date(value: object) -> bool:
+    return not isinstance(value, str) or bool(_DATE.match(value))
+
+
+@FORMATS.checks("csom-guid")
+def _is_csom_guid(value: object) -> bool:
+    return not isinstance(value, str) or bool(_GUID.match(value))
