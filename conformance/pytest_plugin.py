@@ -76,10 +76,20 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in PROTOCOL_MARKERS.values():
         config.addinivalue_line("markers", f"{marker}: conformance cases of that protocol")
     config.addinivalue_line("markers", "writes: conformance cases that change the target's state")
+    config.addinivalue_line(
+        "markers", "destructive(rank): run after the other cases (deletes provisioned objects)"
+    )
     config.stash[RESULTS_KEY] = []
 
 
+def _destructive_rank(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("destructive")
+    return marker.args[0] if marker and marker.args else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # cases that destroy the objects the run provisioned go last (a stable sort keeps the rest in order)
+    items.sort(key=_destructive_rank)
     read_only = config.getoption("--read-only")
     for item in items:
         meta = meta_of(item)

@@ -14,8 +14,19 @@ from typing import Any
 
 from conformance.probe import Arguments, Route, follow
 from conformance.shapes import Catalogue
-from conformance.target import CsomReply, Target
+from conformance.target import CsomReply, Exchange, Target
 from conformance.wire import SELECT_ALL, RequestBuilder
+
+
+def raw_results(exchange: Exchange) -> dict[int, Any]:
+    """Results by action id from the raw JSON (dates and GUIDs as their wire strings)."""
+    try:
+        array = exchange.json()
+    except ValueError:
+        return {}
+    if not isinstance(array, list):
+        return {}
+    return {k: v for k, v in zip(array[1::2], array[2::2], strict=False) if isinstance(k, int)}
 
 
 @dataclass(frozen=True)
@@ -27,19 +38,9 @@ class Snapshot:
     query_id: int
     items: bool  # the object is the first child item of the queried (collection) path
 
-    def raw_results(self) -> dict[int, Any]:
-        """Results by action id from the raw JSON (dates and GUIDs as their wire strings)."""
-        try:
-            array = self.reply.exchange.json()
-        except ValueError:
-            return {}
-        if not isinstance(array, list):
-            return {}
-        return {k: v for k, v in zip(array[1::2], array[2::2], strict=False) if isinstance(k, int)}
-
     def raw(self) -> Any:
         """The queried object as raw JSON: for an item route the first child item (None if none)."""
-        value = self.raw_results().get(self.query_id)
+        value = raw_results(self.reply.exchange).get(self.query_id)
         if self.items:
             children = value.get("_Child_Items_") if isinstance(value, dict) else None
             return children[0] if isinstance(children, list) and children else None
