@@ -9,6 +9,7 @@ stamps it with the spec section and level the case traces to. Every check kind i
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,6 +48,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
+CHECKS_RUN: Counter[str] = Counter()  # verify() calls by check name in this process (for results and bench)
 
 
 def check(name: str, description: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -66,6 +68,7 @@ def verify(
     **kwargs: Any,
 ) -> None:
     """Run check ``name``; a violation comes back stamped with ``section``, ``level`` and evidence."""
+    CHECKS_RUN[name] += 1
     try:
         CHECKS[name].function(*args, **kwargs)
     except Violation as violation:

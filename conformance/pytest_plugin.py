@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from conformance import __version__
 from conformance.case import MARKER, meta_of
-from conformance.checks import LEVELS, Violation
+from conformance.checks import CHECKS_RUN, LEVELS, Violation
 from conformance.results import CaseResult, Evidence, write_results
 from conformance.target import Credentials, Target
 
@@ -31,6 +31,7 @@ PROTOCOL_MARKERS = {
     "ms-csom": "csom",
 }
 RESULTS_KEY = pytest.StashKey[list[CaseResult]]()
+REQUESTS_KEY = pytest.StashKey[int]()  # HTTP requests the session's Target sent
 for _name, _examples in PROFILES.items():
     settings.register_profile(
         f"conformance-{_name}", max_examples=_examples, deadline=None, database=None,
@@ -135,6 +136,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if url:
         with Target(url, credentials=credentials) as client:
             yield client
+            request.config.stash[REQUESTS_KEY] = client.requests_sent
         return
     from conformance.server import ReferenceServer
 
@@ -143,6 +145,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         Target(server.url, credentials=Credentials.bearer(server.token)) as client,
     ):
         yield client
+        request.config.stash[REQUESTS_KEY] = client.requests_sent
 
 
 @pytest.hookimpl(wrapper=True)
@@ -200,5 +203,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "seed": config.getoption("--seed") or 0,
         "suite_version": __version__,
         "profile": config.getoption("--profile"),
+        "http_requests": config.stash.get(REQUESTS_KEY, 0),
+        "checks_run": sum(CHECKS_RUN.values()),
     }
     write_results(folder / "results.json", header, results)
