@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -33,6 +34,9 @@ PLACEHOLDERS = {
 }
 # ErrorInfo codes SharePoint uses for a missing, invalid or timed-out form digest
 DIGEST_ERROR_CODES = frozenset({-2130575251, -2130575252})
+
+
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class TargetUnreachable(Exception):
@@ -132,8 +136,11 @@ class Target:
         self.site_url = site_url.rstrip("/")
         self.rest_url = (rest_url or self.site_url).rstrip("/")
         self.credentials = credentials or Credentials()
+        # TCP_NODELAY: httpx writes a POST's headers and body separately, and Nagle's algorithm would
+        # hold the body until the server's delayed ACK (~40 ms per request on Linux)
+        transport = httpx.HTTPTransport(verify=verify, socket_options=[NO_DELAY])
         self._client = httpx.Client(
-            auth=self.credentials.auth, timeout=timeout, verify=verify, follow_redirects=False
+            auth=self.credentials.auth, timeout=timeout, transport=transport, follow_redirects=False
         )
         self._digest: tuple[str, float] | None = None  # value, monotonic expiry
         self._lock = threading.Lock()

@@ -1,0 +1,238 @@
+"""Benchmarks of the suite and the reference server, all measured in one run on this machine.
+
+    .venv/bin/python bench/run.py [--profile default] [--seconds 3] [--out bench/results.json]
+
+1. The cases (profile) against the reference server: wall time, checks, HTTP requests, checks per
+   request, and the peak memory of the suite process.
+2. The same run through a local proxy that adds 50 ms to every request: wall time, ratio to 1.
+3. Reference-server throughput (ProcessQuery/s for a small read) at 1, 8 and 32 concurrent clients,
+   next to a bare ASGI hello-world served the same way (uvicorn, own process), as a ratio.
+Figures are ratios against baselines measured in the same run; nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from conformance.target import NO_DELAY
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN_ENV = "CONFORMANCE_BENCH_TOKEN"
+TOKEN = "bench-token-not-a-secret"
+LATENCY_S = 0.05
+# UserSettingsManager → GetUserSettings → query: the JSOM capture of a settings read, trimmed
+SMALL_READ = (
+    '<Request xmlns="http://schemas.microsoft.com/sharepoint/clientquery/2009" SchemaVersion="15.0.0.0" '
+    'LibraryVersion="16.0.0.0" ApplicationName="bench"><Actions><ObjectPath Id="1" ObjectPathId="0" />'
+    '<Query Id="3" ObjectPathId="2"><Query SelectAllProperties="true"><Properties /></Query></Query>'
+    '</Actions><ObjectPaths><Constructor Id="0" TypeId="{73b6f1d6-c69c-4787-8413-2bb14d336410}" />'
+    '<Method Id="2" ParentId="0" Name="GetUserSettings" /></ObjectPaths></Request>'
+)
+SUITE_SCRIPT = """
+import resource, sys, pytest
+code = pytest.main(sys.argv[1:])
+print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port} after 30 s")
+
+
+def start_process(argv: list[str], port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, TOKEN_ENV: TOKEN}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_listening(port, process)
+    return process
+
+
+def reference_server(port: int) -> subprocess.Popen[bytes]:
+    exe = str(Path(sys.executable).with_name("conformance"))
+    return start_process([exe, "serve", "--port", str(port), "--seed-data", "--token-env", TOKEN_ENV], port)
+
+
+def hello_server(port: int) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "hello:app"]
+    return start_process([*argv, "--port", str(port), "--log-level", "warning", "--no-access-log"], port)
+
+
+# ------------------------------------------------------------------------------- 1 and 2: the suite
+
+
+def run_suite(url: str, profile: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as report_dir:
+        argv = [sys.executable, "-c", SUITE_SCRIPT, str(ROOT / "cases"), "-q", "-p", "no:cacheprovider",
+                "--target", url, "--token-env", TOKEN_ENV, "--profile", profile, "--report-dir", report_dir]  # fmt: skip
+        started = time.perf_counter()
+        done = subprocess.run(
+            argv, cwd=ROOT, env={**os.environ, TOKEN_ENV: TOKEN}, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - started
+        results = json.loads((Path(report_dir) / "results.json").read_text())
+    peak = next(
+        (int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK_RSS_KB")), 0
+    )
+    summary = results["summary"]
+    return {
+        "wall_s": round(wall, 2),
+        "cases": summary["passed"] + summary["failed"] + summary["skipped"] + summary["errors"],
+        "failed": summary["failed"],
+        "checks": results["checks_run"],
+        "http_requests": results["http_requests"],
+        "checks_per_request": round(results["checks_run"] / max(1, results["http_requests"]), 1),
+        "peak_rss_mb": round(peak / 1024, 1),
+    }
+
+
+def latency_proxy(upstream: str) -> Starlette:
+    """Forwards everything to ``upstream`` after sleeping LATENCY_S: a remote server's round trip."""
+    client = httpx.AsyncClient(base_url=upstream, timeout=60)
+
+    async def forward(request: Request) -> Response:
+        await asyncio.sleep(LATENCY_S)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = await client.request(
+            request.method,
+            request.url.path,
+            params=request.query_params,
+            headers=headers,
+            content=await request.body(),
+        )
+        drop = ("content-length", "transfer-encoding", "connection", "content-encoding")
+        return Response(
+            answer.content, answer.status_code, {k: v for k, v in answer.headers.items() if k not in drop}
+        )
+
+    return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
+
+
+def serve_in_thread(app: Starlette, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(
+        uvicorn.Config(app, port=port, log_level="warning", access_log=False, lifespan="off")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    wait_listening(port)
+    return server
+
+
+# --------------------------------------------------------------------------------- 3: throughput
+
+
+async def _load(url: str, concurrency: int, seconds: float, body: bytes | None) -> int:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # the same POST to both servers: the hello-world app reads the body too
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/xml"}
+    done = 0
+    transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[NO_DELAY])
+    async with httpx.AsyncClient(transport=transport, headers=headers, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                answer = await (client.post(url, content=body) if body is not None else client.get(url))
+                if answer.status_code == 200:
+                    done += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done
+
+
+def throughput(url: str, concurrency: int, seconds: float, body: bytes | None) -> float:
+    asyncio.run(_load(url, concurrency, 0.5, body))  # warm up connections and code paths
+    return round(asyncio.run(_load(url, concurrency, seconds, body)) / seconds, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profile", default="default", choices=["quick", "default", "thorough"])
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    options = parser.parse_args()
+
+    figures: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+    }
+    port, proxy_port = free_port(), free_port()
+    server = reference_server(port)
+    try:
+        direct = run_suite(f"http://127.0.0.1:{port}", options.profile)
+        proxy = serve_in_thread(latency_proxy(f"http://127.0.0.1:{port}"), proxy_port)
+        slow = run_suite(f"http://127.0.0.1:{proxy_port}", options.profile)
+        proxy.should_exit = True
+        figures["suite"] = direct
+        figures["suite_with_50ms"] = {**slow, "ratio_to_direct": round(slow["wall_s"] / direct["wall_s"], 2)}
+        reference = {n: throughput(f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery", n,
+                                   options.seconds, SMALL_READ.encode()) for n in (1, 8, 32)}  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait()
+    hello_port = free_port()
+    hello = hello_server(hello_port)
+    try:
+        bare = {
+            n: throughput(f"http://127.0.0.1:{hello_port}/", n, options.seconds, None) for n in (1, 8, 32)
+        }
+    finally:
+        hello.terminate()
+        hello.wait()
+    figures["throughput"] = {
+        str(n): {"processquery_per_s": reference[n], "hello_world_per_s": bare[n],
+                 "ratio": round(reference[n] / bare[n], 2) if bare[n] else None}
+        for n in (1, 8, 32)
+    }  # fmt: skip
+    options.out.write_text(json.dumps(figures, indent=1) + "\n")
+    print_table(figures)
+
+
+def print_table(figures: dict[str, object]) -> None:
+    suite, slow = figures["suite"], figures["suite_with_50ms"]
+    print(f"machine: {figures['machine']}")
+    print(f"1. suite direct      : {suite['wall_s']} s, {suite['cases']} cases, {suite['checks']} checks, "
+          f"{suite['http_requests']} requests, {suite['checks_per_request']} checks/request, "
+          f"peak {suite['peak_rss_mb']} MB")  # fmt: skip
+    print(f"2. suite +50 ms/req  : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
+    print("3. clients | ProcessQuery/s | hello-world/s | ratio")
+    for clients, row in figures["throughput"].items():
+        print(
+            f"   {clients:>7} | {row['processquery_per_s']:>14} | {row['hello_world_per_s']:>13} | {row['ratio']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
