@@ -1,74 +1,95 @@
 """Every method, constructor, enum value and read-only property of both CSOM specs (3.1.5 of each).
 
-A method case sends, in one ProcessQuery, the typical call (provisioned objects, ordinary values)
-and the run profile's number of calls with Hypothesis-generated arguments, each in its own
-exception scope: every answer must be a well-formed result of the return type or an error.
-Negative cases send wrong parameter types, too few parameters and unknown enum numbers.
+For every method the typical call (provisioned objects, ordinary values) and the profile's number
+of calls with Hypothesis-generated arguments (drawn up front from the run's seed) are sent in
+batches, each call in its own exception scope: every answer must be a well-formed result of the
+return type, or an error. Negative calls send wrong parameter types, too few parameters and
+unknown enum numbers. Calls that destroy provisioned objects go in a batch of their own, sent
+when the destructive cases run, which the plugin sorts last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conformance.case import CaseMeta, case
 from conformance.checks import verify
-from conformance.generate import strategy_for
+from conformance.generate import draw, strategy_for
 from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, writes
 from conformance.pytest_plugin import PROFILES, RunOptions
 from conformance.shapes import catalogue
-from conformance.snapshots import raw_results
-from conformance.spec.model import Method, Parameter, SpecType
-from conformance.target import CsomReply, Target
+from conformance.snapshots import Outcome, Probe, send_batched
+from conformance.spec.model import EnumValue, Method, Parameter, Property, SpecType
+from conformance.target import Target
 from conformance.wire import SELECT_ALL, CsomValue, RequestBuilder, scope_error
 
 CATALOGUE = catalogue()
 ROUTES = plan_routes(CATALOGUE)
 CLASSES = [t for t in CATALOGUE.types.values() if t.kind == "class"]
 ENUMS = [t for t in CATALOGUE.types.values() if t.kind == "enum"]
+METHODS = [(t, m) for t in CLASSES for m in t.methods]
+Outcomes = dict[Hashable, list[Outcome]]
 
 
 def _destructive_rank(method: Method) -> int:
-    """Cases that destroy provisioned objects run last, deletions very last (the plugin sorts)."""
+    """Calls that destroy provisioned objects run last, deletions very last."""
     if not method.name.startswith(DESTRUCTIVE_VERBS):
         return 0
     return 2 if method.name.startswith("Delete") else 1
 
 
-def _method_meta(spec_type: SpecType, method: Method, check: str, level: str = "must") -> CaseMeta:
-    route = ROUTES.get(spec_type.name, ())
-    return CaseMeta(
-        CATALOGUE.protocol_of[spec_type.name], method.section, f"{spec_type.short_name}.{method.name}", check,
-        level=level, writes=writes(method.name) or any(hop.writes for hop in route),
-    )  # fmt: skip
+def _method_writes(spec_type: SpecType, method: Method) -> bool:
+    return writes(method.name) or any(hop.writes for hop in ROUTES.get(spec_type.name, ()))
 
 
-def _method_cases(check: str, level: str = "must", only: Any = None) -> list[Any]:
+def _method_cases(check: str, level: str = "must", only: Callable[[Method], Any] | None = None) -> list[Any]:
     return [
-        case(_method_meta(t, m, check, level), t, m, marks=(pytest.mark.destructive(_destructive_rank(m)),))
-        for t in CLASSES
-        for m in t.methods
+        case(
+            CaseMeta(
+                CATALOGUE.protocol_of[t.name],
+                m.section,
+                f"{t.short_name}.{m.name}",
+                check,
+                level,
+                _method_writes(t, m),
+            ),
+            t,
+            m,
+            marks=(pytest.mark.destructive(_destructive_rank(m)),),
+        )
+        for t, m in METHODS
         if only is None or only(m)
     ]
 
 
-def _owner(builder: RequestBuilder, spec_type: SpecType, arguments: Arguments) -> Any:
+def _callable(spec_type: SpecType, method: Method, read_only: bool) -> bool:
+    """Whether the method is sent at all: the abstract BaseSession has no route (its methods are
+    checked on each session class), and a read-only run sends nothing that writes."""
+    return spec_type.name in ROUTES and not (read_only and _method_writes(spec_type, method))
+
+
+def _skip_unless_sent(spec_type: SpecType, key: Hashable, outcomes: Outcomes) -> list[Outcome]:
     if spec_type.name not in ROUTES:
         pytest.skip(
             "abstract class with no route in the spec tables; its methods are checked on its subclasses"
         )
-    path, _ = follow(builder, ROUTES[spec_type.name], arguments)
-    return path
+    if key not in outcomes:
+        pytest.skip("--read-only: this call writes")
+    return outcomes[key]
 
 
-def _call(builder: RequestBuilder, owner: Any, method: Method, args: list[Any]) -> int:
-    """The call inside the current scope; returns the id whose result holds the return value."""
-    if method.kind == "objectpath":
-        result = CATALOGUE.types.get(method.return_type or "")
-        collection = result is None or CATALOGUE.item_type(result) is not None
+def _call(
+    builder: RequestBuilder, spec_type: SpecType, method: Method, args: list[Any], arguments: Arguments
+) -> int:
+    """The call on an object reached by the class's route; the id whose result holds the return value."""
+    owner, _ = follow(builder, ROUTES[spec_type.name], arguments)
+    result = CATALOGUE.types.get(method.return_type or "")
+    if method.kind == "objectpath" and result is not None:  # an array of objects comes back as a value
+        collection = CATALOGUE.item_type(result) is not None
         return builder.query(
             builder.method(owner, method.name, *args), SELECT_ALL, SELECT_ALL if collection else None
         )
@@ -84,140 +105,174 @@ def _return_schema(method: Method) -> dict[str, Any] | None:
     return CATALOGUE.schema_for(method.return_type)
 
 
-def _generated_arguments(method: Method, arguments: Arguments) -> st.SearchStrategy[list[Any]]:
-    """Provisioned parameters keep their value; the others are generated from their type."""
+# ----------------------------------------------------------------------------------------- calls
+
+
+def _generated(method: Method, arguments: Arguments) -> st.SearchStrategy[list[Any]]:
+    """Provisioned parameters keep their value (None here); the others are generated by type."""
     parts = []
     for parameter in method.parameters:
         strategy = (
-            None if parameter.name in arguments.provisioned else strategy_for(CATALOGUE, parameter.type)
+            None
+            if {parameter.name, f"{method.name}.{parameter.name}"} & set(arguments.provisioned)
+            else strategy_for(CATALOGUE, parameter.type)
         )
-        parts.append(st.just(None) if strategy is None else strategy.map(lambda v: ("value", v)))
+        parts.append(st.just(None) if strategy is None else strategy.map(lambda value: (value,)))
     return st.tuples(*parts).map(list)
 
 
-def _send_calls(
-    target: Target, spec_type: SpecType, method: Method, arguments: Arguments, calls: list[list[Any]]
-) -> tuple[CsomReply, list[tuple[int, int]]]:
-    builder = RequestBuilder()
-    planned = []
-    for generated in calls:
-        with builder.exception_scope() as scope_id:
-            owner = _owner(builder, spec_type, arguments)
-            args = [
-                given_value[1] if given_value is not None else arguments.value(builder, parameter)
-                for parameter, given_value in zip(method.parameters, generated, strict=True)
-            ]
-            planned.append((scope_id, _call(builder, owner, method, args)))
-    return target.process_query(builder.build()), planned
+def _call_probe(spec_type: SpecType, method: Method, arguments: Arguments, drawn: list[Any] | None) -> Probe:
+    """The typical call (``drawn`` None) or one with drawn values, filed under (class, method)."""
+
+    def write(builder: RequestBuilder) -> int:
+        args = [
+            value[0] if value is not None else arguments.value(builder, parameter, method.name)
+            for parameter, value in zip(
+                method.parameters, drawn or [None] * len(method.parameters), strict=True
+            )
+        ]
+        return _call(builder, spec_type, method, args, arguments)
+
+    return Probe((spec_type.name, method.name), write)
+
+
+def _send_calls(target: Target, arguments: Arguments, options: RunOptions, destructive: bool) -> Outcomes:
+    chosen = [
+        (t, m)
+        for t, m in METHODS
+        if _callable(t, m, options.read_only) and bool(_destructive_rank(m)) == destructive
+    ]
+    chosen.sort(key=lambda pair: _destructive_rank(pair[1]))
+    extra = PROFILES[options.profile] - 1
+    strategies = {
+        (t.name, m.name): st.lists(_generated(m, arguments), min_size=extra, max_size=extra)
+        for t, m in chosen
+        if m.parameters
+    }
+    drawn = draw(options.seed, strategies)
+    probes = []
+    for t, m in chosen:
+        probes.append(_call_probe(t, m, arguments, None))
+        probes.extend(_call_probe(t, m, arguments, values) for values in drawn.get((t.name, m.name), []))
+    return send_batched(target, probes, options.batch_size)
+
+
+@pytest.fixture(scope="session")
+def method_calls(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
+    return _send_calls(target, arguments, run_options, destructive=False)
+
+
+@pytest.fixture(scope="session")
+def destructive_calls(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
+    return _send_calls(target, arguments, run_options, destructive=True)
 
 
 @pytest.mark.parametrize(("spec_type", "method"), _method_cases("call"))
-# one example holding all the calls; no shrinking: it would resend (and re-write) many times
-@settings(
-    max_examples=1,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.generate],
-)
-@given(data=st.data())
-def test_method_call(
-    spec_type: SpecType,
-    method: Method,
-    data: st.DataObject,
-    target: Target,
-    arguments: Arguments,
-    run_options: RunOptions,
-) -> None:
-    typical = [None] * len(method.parameters)
-    extra = PROFILES[run_options.profile] - 1 if method.parameters else 0
-    generated = data.draw(st.lists(_generated_arguments(method, arguments), min_size=extra, max_size=extra))
-    reply, planned = _send_calls(target, spec_type, method, arguments, [typical, *generated])
-    evidence = [reply.exchange]
-    verify("no-error", reply, section=method.section, evidence=evidence)
-    results = raw_results(reply.exchange)
+def test_method_call(spec_type: SpecType, method: Method, request: pytest.FixtureRequest) -> None:
+    """The typical call succeeds (semantic: the suite chose its arguments); every call's answer is a
+    result of the return type or an error in its scope."""
+    fixture = "destructive_calls" if _destructive_rank(method) else "method_calls"
+    outcomes = _skip_unless_sent(spec_type, (spec_type.name, method.name), request.getfixturevalue(fixture))
     schema = _return_schema(method)
-    for index, (scope_id, result_id) in enumerate(planned):
-        if index == 0:  # the typical call must succeed; generated ones may be refused with an error
-            verify("scope-ok", reply, scope_id, section=method.section, level="semantic", evidence=evidence)
-        elif scope_error(reply.response.results.get(scope_id)) is not None:
-            continue
-        if schema is not None and method.return_type is not None:
-            verify("result-present", reply, result_id, section=method.section, evidence=evidence)
-            verify("json-schema", results[result_id], schema, section=method.section, evidence=evidence)
+    for index, outcome in enumerate(outcomes):
+        evidence = [outcome.reply.exchange]
+        if index == 0:
+            verify(
+                "scope-ok",
+                outcome.reply,
+                outcome.scope_id,
+                section=method.section,
+                level="semantic",
+                evidence=evidence,
+            )
+        verify("no-error", outcome.reply, section=method.section, evidence=evidence)
+        if index and scope_error(outcome.reply.response.results.get(outcome.scope_id)) is not None:
+            continue  # a generated call the target refused
+        if schema is not None:
+            verify(
+                "result-present", outcome.reply, outcome.result_id, section=method.section, evidence=evidence
+            )
+            verify("json-schema", outcome.raw(), schema, section=method.section, evidence=evidence)
+
+
+# -------------------------------------------------------------------------------------- negative
 
 
 def _wrong_type(parameter: Parameter) -> Any:
     """A value of another wire type than the parameter's."""
     return (
-        True
-        if parameter.type in ("CSOM String", "CSOM GUID", "CSOM DateTime")
-        else "not-a-" + parameter.type.split()[-1]
+        True if parameter.type in ("CSOM String", "CSOM GUID", "CSOM DateTime") else f"not-{parameter.type}"
     )
+
+
+def _variants(method: Method) -> list[Callable[[list[Any]], list[Any]]]:
+    """Ways to spoil the typical arguments: each scalar parameter of a wrong type, each enum
+    parameter an unknown number, and one parameter too few."""
+    spoil: list[Callable[[list[Any]], list[Any]]] = []
+    for position, parameter in enumerate(method.parameters):
+        enum = CATALOGUE.types.get(parameter.type)
+        if enum is not None and enum.kind == "enum":
+            bad: Any = CsomValue("Enum", max(v.value for v in enum.values) + 1000)
+        elif parameter.type.startswith("CSOM ") and not parameter.type.startswith(
+            ("CSOM array", "CSOM dict")
+        ):
+            bad = _wrong_type(parameter)
+        else:
+            continue
+        spoil.append(lambda args, i=position, v=bad: [*args[:i], v, *args[i + 1 :]])
+    spoil.append(lambda args: args[:-1])
+    return spoil
+
+
+@pytest.fixture(scope="session")
+def negative_calls(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
+    def probe(spec_type: SpecType, method: Method, spoil: Callable[[list[Any]], list[Any]]) -> Probe:
+        def write(builder: RequestBuilder) -> int:
+            args = spoil(arguments.all(builder, method.parameters, method.name))
+            return _call(builder, spec_type, method, args, arguments)
+
+        return Probe((spec_type.name, method.name), write)
+
+    probes = [
+        probe(t, m, spoil)
+        for t, m in METHODS
+        if m.parameters and _callable(t, m, run_options.read_only)
+        for spoil in _variants(m)
+    ]
+    return send_batched(target, probes, run_options.batch_size)
 
 
 @pytest.mark.parametrize(
     ("spec_type", "method"), _method_cases("negative", "semantic", lambda m: m.parameters)
 )
-def test_method_negative(spec_type: SpecType, method: Method, target: Target, arguments: Arguments) -> None:
-    """Too few parameters, and each scalar parameter with a value of the wrong type, each in its
-    own scope: a server that checks its input refuses them (neither spec nor MS-CSOM says MUST)."""
-    builder = RequestBuilder()
-    scopes = []
-    variants: list[tuple[str, list[Any]]] = []
-    for position, parameter in enumerate(method.parameters):
-        if (
-            parameter.type.startswith("CSOM ")
-            and "array" not in parameter.type
-            and "dictionary" not in parameter.type
-        ):
-            variants.append((f"{parameter.name} as a wrong type", [position, _wrong_type(parameter)]))
-        enum = CATALOGUE.types.get(parameter.type)
-        if enum is not None and enum.kind == "enum":
-            unknown = max(v.value for v in enum.values) + 1000
-            variants.append(
-                (f"{parameter.name} = unknown enum number {unknown}", [position, CsomValue("Enum", unknown)])
-            )
-    variants.append(("one parameter too few", []))
-    for description, change in variants:
-        with builder.exception_scope() as scope_id:
-            owner = _owner(builder, spec_type, arguments)
-            args = arguments.all(builder, method.parameters)
-            if change:
-                args[change[0]] = change[1]
-            else:
-                args = args[:-1]
-            _call(builder, owner, method, args)
-        scopes.append((description, scope_id))
-    reply = target.process_query(builder.build())
-    for description, scope_id in scopes:
+def test_method_negative(spec_type: SpecType, method: Method, negative_calls: Outcomes) -> None:
+    """A server that checks its input refuses each spoiled call (neither spec nor MS-CSOM says MUST)."""
+    for outcome in _skip_unless_sent(spec_type, (spec_type.name, method.name), negative_calls):
         verify(
             "scope-error",
-            reply,
-            scope_id,
+            outcome.reply,
+            outcome.scope_id,
             section=method.section,
             level="semantic",
-            evidence=[reply.exchange],
+            evidence=[outcome.reply.exchange],
         )
-        del description
 
 
 # ---------------------------------------------------------------------------------- constructors
 
+CONSTRUCTIBLE = [t for t in CLASSES if t.constructor is not None]
+
 
 @pytest.fixture(scope="session")
-def constructed(target: Target, arguments: Arguments) -> tuple[CsomReply, dict[str, tuple[int, int]]]:
-    """Every constructor in one request, each in its own scope, then the new object queried."""
-    builder = RequestBuilder()
-    planned = {}
-    for spec_type in CLASSES:
-        if spec_type.constructor is not None:
-            with builder.exception_scope() as scope_id:
-                path = builder.construct(
-                    spec_type.type_id, *arguments.all(builder, spec_type.constructor.parameters)
-                )
-                planned[spec_type.name] = (scope_id, builder.query(path, SELECT_ALL))
-    return target.process_query(builder.build()), planned
+def constructed(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
+    def probe(spec_type: SpecType) -> Probe:
+        def write(builder: RequestBuilder) -> int:
+            parameters = arguments.all(builder, spec_type.constructor.parameters)
+            return builder.query(builder.construct(spec_type.type_id, *parameters), SELECT_ALL)
+
+        return Probe(spec_type.name, write)
+
+    return send_batched(target, [probe(t) for t in CONSTRUCTIBLE], run_options.batch_size)
 
 
 @pytest.mark.parametrize(
@@ -229,79 +284,71 @@ def constructed(target: Target, arguments: Arguments) -> tuple[CsomReply, dict[s
             ),
             t,
         )
-        for t in CLASSES
-        if t.constructor is not None
+        for t in CONSTRUCTIBLE
     ],
 )
-def test_constructor(spec_type: SpecType, constructed: tuple[CsomReply, dict[str, tuple[int, int]]]) -> None:
-    reply, planned = constructed
-    scope_id, query_id = planned[spec_type.name]
-    section = spec_type.constructor.section
-    verify("scope-ok", reply, scope_id, section=section, evidence=[reply.exchange])
-    verify(
-        "object-type",
-        raw_results(reply.exchange).get(query_id),
-        spec_type.short_name,
-        section=section,
-        evidence=[reply.exchange],
-    )
+def test_constructor(spec_type: SpecType, constructed: Outcomes) -> None:
+    (outcome,) = constructed[spec_type.name]
+    section, evidence = spec_type.constructor.section, [outcome.reply.exchange]
+    verify("scope-ok", outcome.reply, outcome.scope_id, section=section, evidence=evidence)
+    verify("object-type", outcome.raw(), spec_type.short_name, section=section, evidence=evidence)
 
 
 # ----------------------------------------------------------------------------------- enum values
 
 
-def _enum_carriers(enum: SpecType) -> list[tuple[SpecType, str]]:
-    """Writable properties of this enum type on classes a client can construct."""
-    return [
-        (t, p.name)
-        for t in CLASSES
-        if t.constructor is not None and not t.constructor.parameters
-        for p in t.properties
-        if p.type == enum.name and p.access == "read-write"
-    ]
+def _carrier(enum: SpecType) -> tuple[SpecType, str] | None:
+    """A writable property of this enum type on a class constructible without arguments."""
+    for spec_type in CONSTRUCTIBLE:
+        for prop in spec_type.properties:
+            if (
+                prop.type == enum.name
+                and prop.access == "read-write"
+                and not spec_type.constructor.parameters
+            ):
+                return spec_type, prop.name
+    return None
 
 
-def _enum_parameters(enum: SpecType) -> list[tuple[SpecType, Method, int]]:
-    """Methods taking a parameter of this enum type, on classes with a route (by position)."""
-    return [
-        (t, m, i)
-        for t in CLASSES
-        if t.name in ROUTES
-        for m in t.methods
-        for i, p in enumerate(m.parameters)
-        if p.type == enum.name
-    ]
+def _taker(enum: SpecType) -> tuple[SpecType, Method, int] | None:
+    """A method (on a class with a route) taking a parameter of this enum type, and its position."""
+    for spec_type, method in METHODS:
+        for position, parameter in enumerate(method.parameters):
+            if parameter.type == enum.name and spec_type.name in ROUTES:
+                return spec_type, method, position
+    return None
 
 
 @pytest.fixture(scope="session")
-def enum_round_trips(
-    target: Target, arguments: Arguments, run_options: RunOptions
-) -> dict[tuple[str, int], tuple[CsomReply, int, int | None, str | None]]:
+def enum_values_sent(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
     """Each enum value sent once: set on a property of a new object and read back (sent and
     decoded), else passed as a method parameter (sent)."""
-    order = [(e, v) for e in ENUMS if _enum_carriers(e) or _enum_parameters(e) for v in e.values]
-    replies: dict[tuple[str, int], tuple[CsomReply, int, int | None, str | None]] = {}
-    for start in range(0, len(order), run_options.batch_size):
-        builder = RequestBuilder()
-        planned: dict[tuple[str, int], tuple[int, int | None, str | None]] = {}
-        for enum, value in order[start : start + run_options.batch_size]:
-            number = CsomValue("Enum", value.value)
-            with builder.exception_scope() as scope_id:
-                if _enum_carriers(enum):
-                    carrier, prop = _enum_carriers(enum)[0]
-                    path = builder.construct(carrier.type_id)
-                    builder.set_property(path, prop, number)
-                    planned[(enum.name, value.value)] = (scope_id, builder.query(path, SELECT_ALL), prop)
-                else:
-                    owner_type, method, position = _enum_parameters(enum)[0]
-                    args = arguments.all(builder, method.parameters)
-                    args[position] = number
-                    _call(builder, _owner(builder, owner_type, arguments), method, args)
-                    planned[(enum.name, value.value)] = (scope_id, None, None)
-        reply = target.process_query(builder.build())
-        for key, (scope_id, query_id, prop) in planned.items():
-            replies[key] = (reply, scope_id, query_id, prop)
-    return replies
+
+    def probe(enum: SpecType, value: EnumValue) -> Probe:
+        number = CsomValue("Enum", value.value)
+        carrier, taker = _carrier(enum), _taker(enum)
+
+        def write(builder: RequestBuilder) -> int:
+            if carrier is not None:
+                path = builder.construct(carrier[0].type_id)
+                builder.set_property(path, carrier[1], number)
+                return builder.query(path, SELECT_ALL)
+            assert taker is not None
+            spec_type, method, position = taker
+            args = arguments.all(builder, method.parameters)
+            return _call(
+                builder, spec_type, method, [*args[:position], number, *args[position + 1 :]], arguments
+            )
+
+        return Probe((enum.name, value.value), write)
+
+    probes = [
+        probe(e, v)
+        for e in ENUMS
+        if _carrier(e) or (_taker(e) and not (run_options.read_only and writes(_taker(e)[1].name)))
+        for v in e.values
+    ]
+    return send_batched(target, probes, run_options.batch_size)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +359,7 @@ def enum_round_trips(
                 CATALOGUE.protocol_of[e.name],
                 v.section,
                 f"{e.name.rsplit('.', 1)[-1]}.{v.name}",
-                "enum-round-trip",
+                "enum-value",
             ),
             e,
             v,
@@ -321,22 +368,25 @@ def enum_round_trips(
         for v in e.values
     ],
 )
-def test_enum_value(enum: SpecType, value: Any, enum_round_trips: dict[tuple[str, int], Any]) -> None:
-    if (enum.name, value.value) not in enum_round_trips:
-        pytest.skip("no writable property or method parameter of this enum type: the value can only be "
-                    "observed when the target produces it")  # fmt: skip
-    reply, scope_id, query_id, prop = enum_round_trips[(enum.name, value.value)]
-    evidence = [reply.exchange]
-    verify("scope-ok", reply, scope_id, section=value.section, evidence=evidence)
-    if query_id is None or prop is None:
+def test_enum_value(enum: SpecType, value: EnumValue, enum_values_sent: Outcomes) -> None:
+    if (enum.name, value.value) not in enum_values_sent:
+        pytest.skip(
+            "no writable property or method parameter of this enum type (or only writing ones in a "
+            "--read-only run): the value can only be observed when the target produces it"
+        )
+    (outcome,) = enum_values_sent[(enum.name, value.value)]
+    evidence = [outcome.reply.exchange]
+    verify("scope-ok", outcome.reply, outcome.scope_id, section=value.section, evidence=evidence)
+    carrier = _carrier(enum)
+    if carrier is None:
         return  # sent as a parameter and accepted; nothing to read back
-    read = raw_results(reply.exchange).get(query_id)
-    verify("property-present", read, prop, section=value.section, evidence=evidence)
+    read = outcome.raw()
+    verify("property-present", read, carrier[1], section=value.section, evidence=evidence)
     verify(
         "equals",
-        read[prop],
+        read[carrier[1]],
         value.value,
-        f"{prop} read back as the number",
+        f"{carrier[1]} read back as the number",
         section=value.section,
         evidence=evidence,
     )
@@ -344,28 +394,53 @@ def test_enum_value(enum: SpecType, value: Any, enum_round_trips: dict[tuple[str
 
 # ------------------------------------------------------------------------------ read-only properties
 
+READ_ONLY = [(t, p) for t in CLASSES for p in t.properties if p.access == "read-only" and p.kind == "scalar"]
+
+
+@pytest.fixture(scope="session")
+def read_only_sets(target: Target, arguments: Arguments, run_options: RunOptions) -> Outcomes:
+    def probe(spec_type: SpecType, prop: Property) -> Probe:
+        def write(builder: RequestBuilder) -> None:
+            owner, _ = follow(builder, ROUTES[spec_type.name], arguments)
+            builder.set_property(owner, prop.name, arguments.of_type(builder, prop.type))
+
+        return Probe((spec_type.name, prop.name), write)
+
+    wanted = [
+        (t, p) for t, p in READ_ONLY if t.name in ROUTES and not (run_options.read_only and ROUTES[t.name])
+    ]
+    return send_batched(target, [probe(t, p) for t, p in wanted], run_options.batch_size)
+
 
 @pytest.mark.parametrize(
     ("spec_type", "prop"),
     [
         case(
             CaseMeta(
-                CATALOGUE.protocol_of[t.name], p.section, f"{t.short_name}.{p.name}", "read-only", "semantic"
+                CATALOGUE.protocol_of[t.name],
+                p.section,
+                f"{t.short_name}.{p.name}",
+                "read-only",
+                "semantic",
+                writes=True,
             ),
             t,
             p,
         )
-        for t in CLASSES
-        for p in t.properties
-        if p.access == "read-only" and p.kind == "scalar"
+        for t, p in READ_ONLY
     ],
 )
 def test_read_only_property_not_settable(
-    spec_type: SpecType, prop: Any, target: Target, arguments: Arguments
+    spec_type: SpecType, prop: Property, read_only_sets: Outcomes
 ) -> None:
-    builder = RequestBuilder()
-    with builder.exception_scope() as scope_id:
-        owner = _owner(builder, spec_type, arguments)
-        builder.set_property(owner, prop.name, arguments.of_type(builder, prop.type))
-    reply = target.process_query(builder.build())
-    verify("scope-error", reply, scope_id, section=prop.section, level="semantic", evidence=[reply.exchange])
+    if (spec_type.name, prop.name) not in read_only_sets:
+        pytest.skip("no route to this class in the spec tables")
+    (outcome,) = read_only_sets[(spec_type.name, prop.name)]
+    verify(
+        "scope-error",
+        outcome.reply,
+        outcome.scope_id,
+        section=prop.section,
+        level="semantic",
+        evidence=[outcome.reply.exchange],
+    )

@@ -35,9 +35,19 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
         pytest.skip("--read-only: reaching this class needs a call that writes")
     evidence = [snapshot.reply.exchange]
     verify(
-        "scope-ok", snapshot.reply, snapshot.scope_id, section=snapshot.route[-1].section, evidence=evidence
+        "scope-ok",
+        snapshot.reply,
+        snapshot.outcome.scope_id,
+        section=snapshot.route[-1].section,
+        evidence=evidence,
     )
-    verify("result-present", snapshot.reply, snapshot.query_id, section=spec_type.section, evidence=evidence)
+    verify(
+        "result-present",
+        snapshot.reply,
+        snapshot.outcome.result_id,
+        section=spec_type.section,
+        evidence=evidence,
+    )
     value = snapshot.raw()
     if value is None and snapshot.items:
         pytest.skip(f"the target returned no {spec_type.short_name} items to check")

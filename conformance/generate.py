@@ -10,7 +10,11 @@ they come from the provisioned world (see probe.Arguments).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable, Mapping
+from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from conformance.shapes import ARRAY_OF, INT_RANGES, Catalogue
@@ -60,3 +64,21 @@ def strategy_for(catalogue: Catalogue, type_name: str) -> st.SearchStrategy[obje
             lambda n: CsomValue("Enum", n)
         )
     return None
+
+
+def draw(run_seed: int, strategies: Mapping[Hashable, st.SearchStrategy[Any]]) -> dict[Hashable, Any]:
+    """One draw from every strategy, the same for the same seed: all generated arguments of a run
+    come from here, before any request is sent, so that they can be batched."""
+    drawn: dict[Hashable, Any] = {}
+
+    @hypothesis_seed(run_seed)
+    # Hypothesis starts with the simplest example; keep the last of a few instead
+    @settings(max_examples=5, phases=[Phase.generate], database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(st.fixed_dictionaries(dict(strategies)))
+    def take(values: dict[Hashable, Any]) -> None:
+        drawn.clear()
+        drawn.update(values)
+
+    take()
+    return drawn

@@ -133,8 +133,10 @@ class Arguments:
     provisioned: Mapping[str, Any | Provider]
     text: str = "conformance"
 
-    def value(self, builder: RequestBuilder, parameter: Parameter) -> Any:
-        known = self.provisioned.get(parameter.name)
+    def value(self, builder: RequestBuilder, parameter: Parameter, method: str = "") -> Any:
+        """``Method.parameter`` keys win over plain parameter names: a call that needs an object in
+        a particular state (ResumeWorkflow needs a suspended instance) gets one of its own."""
+        known = self.provisioned.get(f"{method}.{parameter.name}", self.provisioned.get(parameter.name))
         if known is not None:
             return known(builder) if callable(known) else known
         return self.of_type(builder, parameter.type)
@@ -151,8 +153,8 @@ class Arguments:
             return builder.construct(spec_type.type_id, *self.all(builder, spec_type.constructor.parameters))
         return typical(type_name, self.text)
 
-    def all(self, builder: RequestBuilder, parameters: tuple[Parameter, ...]) -> list[Any]:
-        return [self.value(builder, parameter) for parameter in parameters]
+    def all(self, builder: RequestBuilder, parameters: tuple[Parameter, ...], method: str = "") -> list[Any]:
+        return [self.value(builder, parameter, method) for parameter in parameters]
 
 
 def typical(type_name: str, text: str = "conformance") -> Any:

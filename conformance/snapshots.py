@@ -1,14 +1,15 @@
-"""Snapshots: every reachable class read in a few batched ProcessQuery requests.
+"""Batching: many independent probes in few ProcessQuery requests.
 
-Each class's route (see probe.py) and a ``SelectAllProperties`` query go into their own
-``ExceptionHandlingScopeSimple``, so one failing route does not mask the others, and up to
-``batch_size`` classes share one request. The shape cases of all types and properties then
-judge these snapshots without further round trips.
+A :class:`Probe` writes its object paths and actions into a request; :func:`send_batched` puts
+each probe in its own ``ExceptionHandlingScopeSimple`` (so one failing probe masks none of the
+others) and up to ``batch_size`` probes into one request. Cases then judge their own
+:class:`Outcome` and still pass or fail one by one. :func:`take_snapshots` reads every
+reachable class this way for the shape cases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,17 +31,51 @@ def raw_results(exchange: Exchange) -> dict[int, Any]:
 
 
 @dataclass(frozen=True)
+class Probe:
+    key: Hashable  # what the outcome is filed under (several probes may share a key)
+    write: Callable[[RequestBuilder], int | None]  # adds paths and actions; the id to judge, if any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: CsomReply
+    scope_id: int
+    result_id: int | None
+
+    def raw(self) -> Any:
+        return None if self.result_id is None else raw_results(self.reply.exchange).get(self.result_id)
+
+
+def send_batched(target: Target, probes: Iterable[Probe], batch_size: int) -> dict[Hashable, list[Outcome]]:
+    pending = list(probes)
+    outcomes: dict[Hashable, list[Outcome]] = {}
+    for start in range(0, len(pending), batch_size):
+        builder = RequestBuilder()
+        planned = []
+        for probe in pending[start : start + batch_size]:
+            with builder.exception_scope() as scope_id:
+                result_id = probe.write(builder)
+            planned.append((probe.key, scope_id, result_id))
+        reply = target.process_query(builder.build())
+        for key, scope_id, result_id in planned:
+            outcomes.setdefault(key, []).append(Outcome(reply, scope_id, result_id))
+    return outcomes
+
+
+@dataclass(frozen=True)
 class Snapshot:
     type_name: str
     route: Route
-    reply: CsomReply
-    scope_id: int
-    query_id: int
+    outcome: Outcome
     items: bool  # the object is the first child item of the queried (collection) path
+
+    @property
+    def reply(self) -> CsomReply:
+        return self.outcome.reply
 
     def raw(self) -> Any:
         """The queried object as raw JSON: for an item route the first child item (None if none)."""
-        value = raw_results(self.reply.exchange).get(self.query_id)
+        value = self.outcome.raw()
         if self.items:
             children = value.get("_Child_Items_") if isinstance(value, dict) else None
             return children[0] if isinstance(children, list) and children else None
@@ -54,18 +89,19 @@ def take_snapshots(
     arguments: Arguments,
     batch_size: int,
 ) -> dict[str, Snapshot]:
-    pending = list(routes)
-    snapshots: dict[str, Snapshot] = {}
-    for start in range(0, len(pending), batch_size):
-        builder = RequestBuilder()
-        planned = []
-        for type_name, route in pending[start : start + batch_size]:
-            with builder.exception_scope() as scope_id:
-                path, items = follow(builder, route, arguments)
-                collection = items or catalogue.item_type(catalogue.types[type_name]) is not None
-                query_id = builder.query(path, SELECT_ALL, SELECT_ALL if collection else None)
-            planned.append((type_name, route, scope_id, query_id, items))
-        reply = target.process_query(builder.build())
-        for type_name, route, scope_id, query_id, items in planned:
-            snapshots[type_name] = Snapshot(type_name, route, reply, scope_id, query_id, items)
-    return snapshots
+    """Every class read through its route with ``SelectAllProperties`` (collections with their items)."""
+    routes = dict(routes)
+
+    def reader(type_name: str) -> Callable[[RequestBuilder], int]:
+        def write(builder: RequestBuilder) -> int:
+            path, items = follow(builder, routes[type_name], arguments)
+            collection = items or catalogue.item_type(catalogue.types[type_name]) is not None
+            return builder.query(path, SELECT_ALL, SELECT_ALL if collection else None)
+
+        return write
+
+    outcomes = send_batched(target, [Probe(name, reader(name)) for name in routes], batch_size)
+    return {
+        name: Snapshot(name, route, outcomes[name][0], route[-1].kind == "items")
+        for name, route in routes.items()
+    }
