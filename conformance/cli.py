@@ -25,6 +25,9 @@ def main() -> None:
     and the Tasks/Calendar REST endpoint."""
 
 
+main.add_command(__import__("conformance.interop.cli", fromlist=["interop"]).interop)
+
+
 @main.group()
 def spec() -> None:
     """The specifications as data: extract them from the texts, export them."""
