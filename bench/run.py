@@ -94,8 +94,26 @@ def hello_server(port: int) -> subprocess.Popen[bytes]:
 
 def run_suite(url: str, profile: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as report_dir:
-        argv = [sys.executable, "-c", SUITE_SCRIPT, str(ROOT / "cases"), "-q", "-p", "no:cacheprovider",
-                "--target", url, "--token-env", TOKEN_ENV, "--profile", profile, "--report-dir", report_dir]  # fmt: skip
+        options = [
+            "--target",
+            url,
+            "--token-env",
+            TOKEN_ENV,
+            "--profile",
+            profile,
+            "--report-dir",
+            report_dir,
+        ]
+        argv = [
+            sys.executable,
+            "-c",
+            SUITE_SCRIPT,
+            str(ROOT / "cases"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *options,
+        ]
         started = time.perf_counter()
         done = subprocess.run(
             argv, cwd=ROOT, env={**os.environ, TOKEN_ENV: TOKEN}, capture_output=True, text=True
@@ -229,9 +247,8 @@ def print_table(figures: dict[str, object]) -> None:
     print(f"2. suite +50 ms/req  : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
     print("3. clients | ProcessQuery/s | hello-world/s | ratio")
     for clients, row in figures["throughput"].items():
-        print(
-            f"   {clients:>7} | {row['processquery_per_s']:>14} | {row['hello_world_per_s']:>13} | {row['ratio']}"
-        )
+        rates = f"{row['processquery_per_s']:>14} | {row['hello_world_per_s']:>13}"
+        print(f"   {clients:>7} | {rates} | {row['ratio']}")
 
 
 if __name__ == "__main__":
