@@ -198,6 +198,10 @@ def test_method_call(spec_type: SpecType, method: Method, request: pytest.Fixtur
 # -------------------------------------------------------------------------------------- negative
 
 
+# containers, and streams (their wire form, base64 text, a server may take from any string)
+NOT_SPOILED = ("CSOM array", "CSOM dict", "CSOM Stream")
+
+
 def _wrong_type(parameter: Parameter) -> Any:
     """A value of another wire type than the parameter's."""
     return (
@@ -213,9 +217,7 @@ def _variants(method: Method) -> list[Callable[[list[Any]], list[Any]]]:
         enum = CATALOGUE.types.get(parameter.type)
         if enum is not None and enum.kind == "enum":
             bad: Any = CsomValue("Enum", max(v.value for v in enum.values) + 1000)
-        elif parameter.type.startswith("CSOM ") and not parameter.type.startswith(
-            ("CSOM array", "CSOM dict")
-        ):
+        elif parameter.type.startswith("CSOM ") and not parameter.type.startswith(NOT_SPOILED):
             bad = _wrong_type(parameter)
         else:
             continue

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jsonschema
+from lxml import etree
 
+from conformance.calendar_schema import parse_xml
 from conformance.target import CsomReply, Exchange
-from conformance.wire import ErrorInfo, scope_error
+from conformance.wire import ErrorInfo, MalformedResponse, parse_response, scope_error
 
 Level = Literal["must", "should", "semantic"]
 LEVELS: tuple[Level, ...] = ("must", "should", "semantic")
@@ -223,6 +225,12 @@ def contains(collection: Sequence[Any], item: Any, present: bool = True, what: s
         )
 
 
+@check("one-of", "A value read back is one of the values a case's model allows (e.g. a status or a count).")
+def one_of(actual: Any, allowed: Sequence[Any], what: str = "value") -> None:
+    if actual not in allowed:
+        raise Violation(f"{what} one of {_short(list(allowed))}", _short(actual))
+
+
 # ---------------------------------------------------------------------------------------- formats
 
 FORMATS = jsonschema.FormatChecker(formats=())
@@ -238,3 +246,44 @@ def _is_csom_date(value: object) -> bool:
 @FORMATS.checks("csom-guid")
 def _is_csom_guid(value: object) -> bool:
     return not isinstance(value, str) or bool(_GUID.match(value))
+
+
+# ------------------------------------------------------------------ REST calendar and MS-CSOM transport
+# (added with cases/test_calendar.py and cases/test_transport.py)
+
+
+@check("body-parses", "The answer's body parses as its media type (JSON or XML).")
+def body_parses(exchange: Exchange, syntax: Literal["json", "xml"]) -> None:
+    try:
+        exchange.json() if syntax == "json" else parse_xml(exchange.response_body)
+    except ValueError as exc:
+        body = _short(exchange.response_body, 200)
+        raise Violation(f"a {syntax.upper()} body", f"{body} ({exc})") from None
+
+
+@check("xml-schema", "An XML document is valid against the XML Schema derived from the spec data.")
+def xml_schema(document: etree._Element, schema: etree.XMLSchema) -> None:
+    if not schema.validate(document):
+        errors = [f"{e.path}: {e.message}" for e in schema.error_log][:3]
+        raise Violation("a document valid against the schema of the spec's fields", "; ".join(errors))
+
+
+@check("client-error", "A request the server cannot serve as asked is answered with HTTP 4xx.")
+def client_error(exchange: Exchange) -> None:
+    if not 400 <= exchange.status < 500:
+        raise Violation("HTTP 4xx (the request is at fault)", f"HTTP {exchange.status}")
+
+
+@check("csom-refused", "A request the server cannot process is refused: HTTP 4xx, or a CSOM ErrorInfo.")
+def csom_refused(exchange: Exchange) -> None:
+    if 400 <= exchange.status < 500:
+        return
+    expected = "HTTP 4xx, or HTTP 200 with an ErrorInfo in the header"
+    if exchange.status != 200:
+        raise Violation(expected, f"HTTP {exchange.status}")
+    try:
+        response = parse_response(exchange.response_body)
+    except MalformedResponse as exc:
+        raise Violation(expected, f"HTTP 200 that is no CSOM answer: {exc}") from None
+    if response.header.error_info is None:
+        raise Violation(expected, "success (no ErrorInfo)")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from conformance import __version__
+from conformance.runner.command import merge_command, run_command
 from conformance.spec.errata import ErratumError
 
 CSOM_CHOICES = ("ms-wmcsom", "ms-spwfcsom")
@@ -90,28 +91,54 @@ def export(protocol: str, fmt: str) -> None:
     "--token-env",
     default=None,
     metavar="VAR",
-    help="Require 'Authorization: Bearer <token>' on every endpoint, the token read from "
-    "this environment variable (never from the command line).",
+    help="Require credentials on every endpoint; accept 'Authorization: Bearer <token>' for "
+    "alice, the token read from this environment variable (never from the command line).",
 )
-def serve(host: str, port: int, db_path: Path | None, seed_data: bool, token_env: str | None) -> None:
+@click.option(
+    "--basic-env",
+    multiple=True,
+    metavar="VAR",
+    help="Require credentials on every endpoint; accept HTTP Basic for the user in this "
+    "environment variable, which holds login:password. Repeat for more users.",
+)
+@click.option(
+    "--cookie-env",
+    multiple=True,
+    metavar="VAR",
+    help="Require credentials on every endpoint; accept a FedAuth cookie for the user in this "
+    "environment variable, which holds login:cookie-value. Repeat for more users.",
+)
+def serve(
+    host: str,
+    port: int,
+    db_path: Path | None,
+    seed_data: bool,
+    token_env: str | None,
+    basic_env: tuple[str, ...],
+    cookie_env: tuple[str, ...],
+) -> None:
     """Run the reference server until interrupted, printing its URL."""
-    import os
     import threading
 
     from conformance.server import ReferenceServer
 
-    token = None
-    if token_env:
-        token = os.environ.get(token_env)
-        if not token:
-            raise click.UsageError(f"--token-env {token_env}: that environment variable is empty or unset")
+    token = _secret(token_env, "--token-env") if token_env else None
+    basic = _user_secrets(basic_env, "--basic-env")
+    cookies = _user_secrets(cookie_env, "--cookie-env")
     try:
-        server = ReferenceServer(db_path, token=token, seed_data=seed_data, host=host, port=port)
+        server = ReferenceServer(
+            db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data, host=host, port=port
+        )
         server.__enter__()
+    except ValueError as exc:  # a login the directory lacks; the message never holds the secret
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"reference server listening on {server.url}  (Ctrl-C to stop)")
-    if token is None:
+    modes = [name for name, on in (("bearer", token), ("basic", basic), ("cookie", cookies)) if on]
+    if modes:
+        click.echo(f"credentials required on every endpoint: {', '.join(modes)}")
+    else:
         click.echo(
             "CSOM endpoints are anonymous; the REST calendar token is in ReferenceServer.token "
             "(pass --token-env to choose it)"
@@ -122,3 +149,30 @@ def serve(host: str, port: int, db_path: Path | None, seed_data: bool, token_env
         pass
     finally:
         server.__exit__(None, None, None)
+
+
+def _secret(variable: str, option: str) -> str:
+    import os
+
+    value = os.environ.get(variable)
+    if not value:
+        raise click.UsageError(f"{option} {variable}: that environment variable is empty or unset")
+    return value
+
+
+def _user_secrets(variables: tuple[str, ...], option: str) -> dict[str, str]:
+    """login -> secret from variables holding login:secret (the secret is never shown)."""
+    from conformance.server.auth import user_secret
+
+    found = {}
+    for variable in variables:
+        try:
+            login, secret = user_secret(_secret(variable, option))
+        except ValueError:
+            raise click.UsageError(f"{option} {variable}: expected login:secret in that variable") from None
+        found[login] = secret
+    return found
+
+
+main.add_command(run_command)
+main.add_command(merge_command)

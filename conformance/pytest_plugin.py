@@ -2,12 +2,15 @@
 
 Registered through the ``pytest11`` entry point, so other projects get the options, fixtures and
 markers by installing the package. Without ``--target`` the embedded reference server is started
-for the session. With ``--report-dir`` the run writes ``results.json`` there.
+for the session. At the end the run is judged (conformance.report.verdict) and summarized on the
+terminal; with ``--report-dir`` it writes ``results.json``, ``report.html`` and the badge there.
+``conformance run`` is this plugin plus pytest's ``--junitxml`` and an exit code from the verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -20,8 +23,14 @@ from hypothesis import HealthCheck, settings
 from conformance import __version__
 from conformance.case import MARKER, meta_of
 from conformance.checks import CHECKS_RUN, LEVELS, Violation
-from conformance.results import CaseResult, Evidence, write_results
-from conformance.target import Credentials, Target
+from conformance.report import publish
+from conformance.report.baseline import Baseline, BaselineError, load_baseline
+from conformance.report.terminal import summary_lines
+from conformance.report.verdict import UNREACHABLE_REASON, Verdict
+from conformance.results import CaseResult, Evidence, Run, RunHeader, collapse_repeats
+from conformance.runner.traffic import ObservedTarget
+from conformance.spec.data import specs_dir
+from conformance.target import Credentials, Target, TargetUnreachable
 
 PROFILES = {"quick": 1, "default": 10, "thorough": 100}  # Hypothesis examples per generated case
 PROTOCOL_MARKERS = {
@@ -32,6 +41,12 @@ PROTOCOL_MARKERS = {
 }
 RESULTS_KEY = pytest.StashKey[list[CaseResult]]()
 REQUESTS_KEY = pytest.StashKey[int]()  # HTTP requests the session's Target sent
+ANSWERS_KEY = pytest.StashKey[dict[str, int]]()  # the target's answers by kind (runner.traffic)
+CREDENTIALS_KEY = pytest.StashKey[Credentials | None]()
+BASELINE_KEY = pytest.StashKey[Baseline | None]()
+ABORTED_KEY = pytest.StashKey[str]()  # why the session stopped early
+VERDICT_KEY = pytest.StashKey[tuple[Run, Verdict]]()  # the judged run, for conformance run
+REPEAT_FIXTURE = "conformance_repeat"
 for _name, _examples in PROFILES.items():
     settings.register_profile(
         f"conformance-{_name}", max_examples=_examples, deadline=None, database=None,
@@ -68,6 +83,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--token-env", default=None, help="environment variable holding a bearer token for the target"
     )
+    group.addoption(
+        "--baseline", default=None, help="known failures (results.json, TOML or a list of case ids)"
+    )
+    group.addoption(
+        "--repeat", type=int, default=1, help="run each case N times and report flipping outcomes as flaky"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,6 +102,38 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "destructive(rank): run after the other cases (deletes provisioned objects)"
     )
     config.stash[RESULTS_KEY] = []
+    # bad option values stop the run before any case, as usage errors (conformance run: exit 2)
+    if config.getoption("--repeat", 1) < 1:
+        raise pytest.UsageError("--repeat must be 1 or more")
+    token_env = config.getoption("--token-env", None)
+    token = os.environ.get(token_env) if token_env else None
+    if token_env and not token:
+        raise pytest.UsageError(f"--token-env {token_env}: that environment variable is empty or unset")
+    config.stash[CREDENTIALS_KEY] = Credentials.bearer(token) if token else None
+    baseline = config.getoption("--baseline", None)
+    try:
+        config.stash[BASELINE_KEY] = load_baseline(Path(baseline)) if baseline else None
+    except BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture
+def conformance_repeat(request: pytest.FixtureRequest) -> int:
+    """Which repetition this is (``--repeat``): 0, 1, …"""
+    return request.param
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    repeat = metafunc.config.getoption("--repeat", 1)
+    if repeat > 1:
+        metafunc.fixturenames.append(REPEAT_FIXTURE)
+        metafunc.parametrize(REPEAT_FIXTURE, range(repeat), indirect=True, ids=lambda n: f"r{n + 1}")
+
+
+def _repetition(item: pytest.Item) -> int:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(REPEAT_FIXTURE, 0) if callspec else 0
 
 
 def _destructive_rank(item: pytest.Item) -> int:
@@ -89,6 +142,11 @@ def _destructive_rank(item: pytest.Item) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # a case that destroys provisioned objects cannot run twice on them: it runs once under --repeat
+    repeated = [item for item in items if _repetition(item) and _destructive_rank(item)]
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if not (_repetition(item) and _destructive_rank(item))]
     # cases that destroy the objects the run provisioned go last (a stable sort keeps the rest in order)
     items.sort(key=_destructive_rank)
     read_only = config.getoption("--read-only")
@@ -125,32 +183,30 @@ def run_options(request: pytest.FixtureRequest) -> RunOptions:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The server under test: ``--target URL``, or the embedded reference server with demo data."""
-    url = request.config.getoption("--target")
-    token_env = request.config.getoption("--token-env")
-    credentials = None
-    if token_env:
-        token = os.environ.get(token_env)
-        if not token:
-            raise pytest.UsageError(f"--token-env {token_env}: that environment variable is not set")
-        credentials = Credentials.bearer(token)
+    config = request.config
+    url = config.getoption("--target")
     if url:
-        with Target(url, credentials=credentials) as client:
+        with ObservedTarget(url, credentials=config.stash[CREDENTIALS_KEY]) as client:
             yield client
-            request.config.stash[REQUESTS_KEY] = client.requests_sent
+            config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
         return
     from conformance.server import ReferenceServer
 
     with (
         ReferenceServer(seed_data=True) as server,
-        Target(server.url, credentials=Credentials.bearer(server.token)) as client,
+        ObservedTarget(server.url, credentials=Credentials.bearer(server.token)) as client,
     ):
         yield client
-        request.config.stash[REQUESTS_KEY] = client.requests_sent
+        config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
+        # nothing more can be learnt: stop, and say why once (conformance run: exit 3)
+        item.config.stash[ABORTED_KEY] = f"{UNREACHABLE_REASON}: {call.excinfo.value}"
+        item.session.shouldstop = item.config.stash[ABORTED_KEY]
     meta = meta_of(item)
     if meta is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return report
@@ -171,7 +227,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         )
     result = CaseResult(
         id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
-        level=meta.level, item=meta.item, check=meta.check, outcome=outcome, message=message[:2000],
+        # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
+        level=violation.level if violation else meta.level,
+        item=meta.item, check=meta.check, outcome=outcome, message=message[:2000],
         duration_s=round(report.duration, 6), writes=meta.writes,
         expected=violation.expected if violation else "", actual=violation.actual if violation else "",
         evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
@@ -187,23 +245,51 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 _STARTED = pytest.StashKey[tuple[dt.datetime, float]]()
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def _spec_versions() -> dict[str, str]:
+    """A digest of each spec data file the cases derive from (the texts carry no usable revision)."""
+    return {
+        path.stem: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(specs_dir().glob("*.json"))
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    report_dir = config.getoption("--report-dir", None)
     results = config.stash.get(RESULTS_KEY, [])
-    if not report_dir or not results:
+    if not results or _STARTED not in config.stash:
         return
     started, clock = config.stash[_STARTED]
-    folder = Path(report_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    header = {
-        "target": config.getoption("--target") or "embedded reference server",
-        "started": started.isoformat(),
-        "duration_s": round(time.perf_counter() - clock, 3),
-        "seed": config.getoption("--seed") or 0,
-        "suite_version": __version__,
-        "profile": config.getoption("--profile"),
-        "http_requests": config.stash.get(REQUESTS_KEY, 0),
-        "checks_run": sum(CHECKS_RUN.values()),
-    }
-    write_results(folder / "results.json", header, results)
+    repeat = config.getoption("--repeat")
+    header = RunHeader(
+        target=config.getoption("--target") or "embedded reference server",
+        started=started.isoformat(),
+        duration_s=round(time.perf_counter() - clock, 3),
+        seed=config.getoption("--seed") or 0,
+        suite_version=__version__,
+        profile=config.getoption("--profile"),
+        http_requests=config.stash.get(REQUESTS_KEY, 0),
+        checks_run=sum(CHECKS_RUN.values()),
+        answers=config.stash.get(ANSWERS_KEY, {}),
+        spec_versions=_spec_versions(),
+        repeat=repeat,
+        # a partial run proves nothing: Ctrl-C is an abort too
+        aborted=config.stash.get(
+            ABORTED_KEY, "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""
+        ),
+    )
+    run = Run(header, tuple(collapse_repeats(results) if repeat > 1 else results))
+    report_dir = config.getoption("--report-dir", None)
+    verdict = publish(run, Path(report_dir) if report_dir else None, config.stash[BASELINE_KEY])
+    config.stash[VERDICT_KEY] = (run, verdict)
+
+
+TONES = {"plain": {}, "good": {"green": True, "bold": True}, "bad": {"red": True, "bold": True},
+         "warn": {"yellow": True, "bold": True}}  # fmt: skip
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if VERDICT_KEY not in config.stash:
+        return
+    terminalreporter.section("conformance")
+    for line in summary_lines(*config.stash[VERDICT_KEY]):
+        terminalreporter.write_line(line.text, **TONES[line.tone])

@@ -1,16 +1,31 @@
-"""Case results: what a run measured, as records, and ``results.json`` (schema: results.schema.json)."""
+"""Case results: what a run measured, as records, and ``results.json`` (schema: results.schema.json).
+
+A run is a :class:`RunHeader` and its :class:`CaseResult` records. ``results.json`` holds both,
+the summary (always recomputed from the cases, never trusted from a file) and, once the report
+stage has judged the run, its verdict. :func:`load_run` reads a file back (for merges and
+baselines), validating it against the shipped schema first.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
+
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-Outcome = Literal["passed", "failed", "skipped", "error"]
+Outcome = Literal["passed", "failed", "skipped", "error", "flaky"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "skipped", "error", "flaky")
+NOT_PASSED: frozenset[str] = frozenset({"failed", "error", "flaky"})  # count against conformance
 PROTOCOLS = ("ms-wmcsom", "ms-spwfcsom", "contactslaw-calendar", "ms-csom")
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be read or does not match the schema: one line."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +51,37 @@ class CaseResult:
     expected: str = ""
     actual: str = ""
     evidence: tuple[Evidence, ...] = ()
+    outcomes: tuple[str, ...] = ()  # with --repeat: the outcome of every execution, in order
 
     def to_json(self) -> dict[str, Any]:
         value = asdict(self)
         value["evidence"] = [asdict(e) for e in self.evidence]
+        value["outcomes"] = list(self.outcomes)
         return value
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """What was run, against what, and how the target answered on the whole."""
+
+    target: str
+    started: str  # ISO 8601
+    duration_s: float
+    seed: int
+    suite_version: str
+    profile: str = "default"
+    http_requests: int = 0
+    checks_run: int = 0
+    answers: dict[str, int] = field(default_factory=dict)  # HTTP answers by kind: total, auth, empty
+    spec_versions: dict[str, str] = field(default_factory=dict)  # protocol -> digest of its spec data
+    repeat: int = 1
+    aborted: str = ""  # why the run stopped early (the target became unreachable); "" when it did not
+
+
+@dataclass(frozen=True)
+class Run:
+    header: RunHeader
+    cases: tuple[CaseResult, ...]
 
 
 @dataclass
@@ -51,29 +92,77 @@ class RunSummary:
     errors: int = 0
     conformance_percent: float = 0.0
     by_level: dict[str, dict[str, int]] = field(default_factory=dict)
+    flaky: int = 0
+    by_protocol: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
-def summarize(cases: list[CaseResult]) -> RunSummary:
-    """Counts, and the conformance percentage: passed over passed + failed + errors of ``must``
-    cases (skips do not count; SHOULD and semantic cases never lower it)."""
-    counts = Counter(case.outcome for case in cases)
+def _counts(cases: list[CaseResult] | tuple[CaseResult, ...]) -> dict[str, dict[str, int]]:
+    """Outcome counts by level (``error`` singular, as each case's outcome is spelled)."""
     by_level: dict[str, dict[str, int]] = {}
     for case in cases:
-        level = by_level.setdefault(case.level, {"passed": 0, "failed": 0, "skipped": 0, "error": 0})
-        level[case.outcome] += 1
-    must = by_level.get("must", {})
-    judged = must.get("passed", 0) + must.get("failed", 0) + must.get("error", 0)
-    percent = round(100.0 * must.get("passed", 0) / judged, 2) if judged else 0.0
+        level = by_level.setdefault(case.level, dict.fromkeys(("passed", "failed", "skipped", "error"), 0))
+        level[case.outcome] = level.get(case.outcome, 0) + 1
+    return by_level
+
+
+def totals(by_level: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Outcome counts over all levels."""
+    return {outcome: sum(counts.get(outcome, 0) for counts in by_level.values()) for outcome in OUTCOMES}
+
+
+def percent(counts: dict[str, int]) -> float | None:
+    """Passed over judged (passed, failed, errors, flaky); None when nothing was judged."""
+    judged = counts.get("passed", 0) + sum(counts.get(outcome, 0) for outcome in NOT_PASSED)
+    return round(100.0 * counts.get("passed", 0) / judged, 2) if judged else None
+
+
+def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
+    """Counts, and the conformance percentage: passed over judged ``must`` cases (skips do not
+    count; SHOULD and semantic cases never lower it)."""
+    counts = Counter(case.outcome for case in cases)
+    by_level = _counts(cases)
+    by_protocol = {
+        p: _counts([c for c in cases if c.protocol == p]) for p in sorted({c.protocol for c in cases})
+    }
     return RunSummary(
-        counts["passed"], counts["failed"], counts["skipped"], counts["error"], percent, by_level
-    )
+        passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"], errors=counts["error"],
+        conformance_percent=percent(by_level.get("must", {})) or 0.0, by_level=by_level,
+        flaky=counts["flaky"], by_protocol=by_protocol,
+    )  # fmt: skip
 
 
-def write_results(path: Path, header: dict[str, Any], cases: list[CaseResult]) -> dict[str, Any]:
-    summary = summarize(cases)
+def collapse_repeats(executions: list[CaseResult]) -> list[CaseResult]:
+    """One record per case id from the executions of a ``--repeat`` run: a case whose outcome
+    flipped becomes ``flaky``, carrying the first execution that did not pass (and its evidence)."""
+    by_id: dict[str, list[CaseResult]] = {}
+    for result in executions:
+        by_id.setdefault(result.id, []).append(result)
+    collapsed = []
+    for runs in by_id.values():
+        outcomes = tuple(r.outcome for r in runs)
+        first_bad = next((r for r in runs if r.outcome != "passed"), runs[0])
+        flipped = len(set(outcomes)) > 1
+        collapsed.append(
+            replace(
+                first_bad,
+                outcome="flaky" if flipped else first_bad.outcome,
+                message=f"outcome flipped ({', '.join(outcomes)}): {first_bad.message}"
+                if flipped
+                else first_bad.message,
+                duration_s=round(sum(r.duration_s for r in runs), 6),
+                outcomes=outcomes,
+            )
+        )
+    return collapsed
+
+
+def write_results(
+    path: Path, header: dict[str, Any], cases: list[CaseResult] | tuple[CaseResult, ...]
+) -> dict[str, Any]:
+    """Write ``results.json``: the header's fields, the summary and the cases (sorted by id)."""
     document = {
         **header,
-        "summary": asdict(summary),
+        "summary": asdict(summarize(cases)),
         "cases": [case.to_json() for case in sorted(cases, key=lambda c: c.id)],
     }
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -82,3 +171,44 @@ def write_results(path: Path, header: dict[str, Any], cases: list[CaseResult]) -
 
 def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def schema_errors(document: Any) -> list[str]:
+    """Where ``document`` departs from results.schema.json (empty when it validates)."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:200]}"
+        for e in validator.iter_errors(document)
+    ]
+
+
+def load_run(path: Path) -> Run:
+    """A results file read back; ResultsError (one line) when unreadable or off-schema."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable results file ({exc})") from None
+    errors = schema_errors(document)
+    if errors:
+        raise ResultsError(f"{path}: does not match results.schema.json: {errors[0]}")
+    try:
+        dt.datetime.fromisoformat(document["started"])  # the schema's date-time format is not enforced
+    except ValueError:
+        raise ResultsError(f"{path}: started is not an ISO 8601 date-time: {document['started']!r}") from None
+    return run_from_json(document)
+
+
+def run_from_json(document: dict[str, Any]) -> Run:
+    """The run in a schema-valid document (fields the records do not know are left out)."""
+    header_fields = {f.name for f in fields(RunHeader)}
+    case_fields = {f.name for f in fields(CaseResult)}
+    header = RunHeader(**{k: v for k, v in document.items() if k in header_fields})
+    cases = tuple(
+        CaseResult(**{
+            **{k: v for k, v in case.items() if k in case_fields},
+            "evidence": tuple(Evidence(e["text"], e["curl"]) for e in case.get("evidence", ())),
+            "outcomes": tuple(case.get("outcomes", ())),
+        })
+        for case in document["cases"]
+    )  # fmt: skip
+    return Run(header, cases)

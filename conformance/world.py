@@ -15,6 +15,7 @@ from conformance.checks import Violation, verify
 from conformance.shapes import Catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
+from conformance.world_wf import WorkflowWorld, clean_up_workflow, provision_workflow
 
 WM = "Microsoft.SharePoint.WorkManagement.Client."
 CREATE_TASK_SECTION = "3.1.5.41.2.2.3"  # UserOrderedSession.CreateTask
@@ -25,6 +26,7 @@ class World:
     values: dict[str, Any] = field(default_factory=dict)
     created_tasks: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why a value could not be provisioned
+    workflow: WorkflowWorld = field(default_factory=WorkflowWorld)  # what world_wf created
 
 
 def _session(builder: RequestBuilder, catalogue: Catalogue) -> Any:
@@ -73,6 +75,9 @@ def provision(target: Target, catalogue: Catalogue, run_id: str, *, read_only: b
             world.values["refreshId"] = job_value["CurrentJobId"]
         else:
             world.problems.append("BeginCacheRefresh returned no CurrentJobId")
+    world.workflow = provision_workflow(
+        target, catalogue, run_id, world.values, world.problems, read_only=read_only
+    )
     return world
 
 
@@ -100,4 +105,4 @@ def clean_up(target: Target, catalogue: Catalogue, world: World) -> list[str]:
             verify("no-error", target.process_query(builder.build()), section=CREATE_TASK_SECTION)
         except (Violation, Exception) as exc:
             leftovers.append(f"task {task_id}: {exc}")
-    return leftovers
+    return leftovers + clean_up_workflow(target, catalogue, world.workflow)

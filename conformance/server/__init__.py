@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
@@ -21,17 +22,20 @@ class ReferenceServer:
     """Runs the reference app under uvicorn in a background thread until the context exits."""
 
     def __init__(
-        self, db_path: Path | None = None, *, token: str | None = None, seed_data: bool = False,
-        host: str = "127.0.0.1", port: int = 0,
+        self, db_path: Path | None = None, *, token: str | None = None,
+        basic: Mapping[str, str] | None = None, cookies: Mapping[str, str] | None = None,
+        seed_data: bool = False, host: str = "127.0.0.1", port: int = 0,
     ) -> None:  # fmt: skip
-        self.app = create_app(db_path, token=token, seed_data=seed_data)
+        """The arguments of ``create_app`` (authentication modes: ``conformance.server.auth``)."""
+        self.app = create_app(db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data)
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def token(self) -> str:
-        return self.app.state.tokens[1]
+        """User 1's bearer token (given, or generated at start-up)."""
+        return self.app.state.token
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -40,6 +44,9 @@ class ReferenceServer:
     def __enter__(self) -> ReferenceServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted connections inherit it; without it every answer waits for the client's delayed ACK
+        # (~40 ms on Linux): uvicorn sets TCP_NODELAY only on sockets it binds itself
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self._host, self._port))
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")

@@ -11,6 +11,7 @@ debug off); the server keeps serving.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,7 +21,7 @@ from starlette.routing import Route
 
 from conformance import __version__
 from conformance.server import calendar, digest, seed
-from conformance.server.auth import caller
+from conformance.server.auth import caller, credentials, unauthorized
 from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, process_query
 from conformance.server.db import Database
 
@@ -33,13 +34,13 @@ def _site_url(request: Request, suffix: str) -> str:
 
 
 async def contextinfo(request: Request) -> Response:
-    user = caller(request, required=False)
-    if user is None:
-        return PlainTextResponse("401 UNAUTHORIZED", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    who = caller(request, required=False)
+    if who is None:
+        return unauthorized(request)
     web = _site_url(request, "/_api/contextinfo")
     info = {
         "FormDigestTimeoutSeconds": request.app.state.digest_timeout,
-        "FormDigestValue": digest.issue(request.app.state.secret, user),
+        "FormDigestValue": digest.issue(request.app.state.secret, who.user_id),
         "LibraryVersion": LIBRARY_VERSION,
         "SiteFullUrl": web,
         "SupportedSchemaVersions": list(SCHEMA_VERSIONS),
@@ -86,12 +87,21 @@ def create_app(
     db_path: Path | None = None,
     *,
     token: str | None = None,
+    basic: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
     seed_data: bool = False,
     digest_timeout: int = DIGEST_TIMEOUT,
 ) -> Starlette:
-    """A reference server app. With `token`, every endpoint requires ``Bearer <token>``;
-    without, CSOM is anonymous and the REST calendar accepts a token generated here
-    (``app.state.tokens[1]``)."""
+    """A reference server app (authentication: see ``auth``). ``token`` is user 1's bearer
+    token; ``basic`` maps logins to passwords, ``cookies`` logins to FedAuth cookie values.
+    With any of them every endpoint needs credentials; without, CSOM is anonymous and the REST
+    calendar accepts a token generated here (``app.state.token``). ValueError for a login
+    the directory lacks or an empty secret."""
+    users = {login: user_id for user_id, login, _ in seed.USERS}
+    accepted = credentials(
+        users, token if token is not None else os.urandom(18).hex(), basic=basic, cookies=cookies,
+        required=token is not None or bool(basic) or bool(cookies),
+    )  # fmt: skip
     db = Database(db_path, extra_schemas=_object_model_schemas())
     with db.transaction() as conn:
         seed.directory(conn)
@@ -102,8 +112,8 @@ def create_app(
     )
     app.state.db = db
     app.state.secret = os.urandom(32)
-    app.state.require_auth = token is not None
-    app.state.tokens = {seed.USERS[0][0]: token or os.urandom(18).hex()}
+    app.state.credentials = accepted
+    app.state.token = next(iter(accepted.bearer))
     app.state.digest_timeout = digest_timeout
     app.state.version = __version__
     return app

@@ -1,30 +1,147 @@
-"""Who is calling: bearer tokens mapped to users of the directory table.
+"""Who is calling: the credentials the server accepts, each mapped to a user of the directory.
 
-CSOM endpoints are anonymous unless the server was started with a token (anonymous
-callers then act as the default user); the REST calendar always needs a token, as its
-spec answers 401 when the access token is missing.
+Modes, in any combination (``create_app`` / ``ReferenceServer`` arguments, ``serve`` options
+whose secrets come from environment variables):
+
+- bearer: ``Authorization: Bearer <token>``. A token for user 1 always exists (generated at
+  start-up unless one is given): the REST calendar needs a token even on an anonymous server,
+  as its spec answers 401 when the access token is missing;
+- basic: ``Authorization: Basic base64(login:password)`` (RFC 7617), per configured user;
+- cookie: a ``FedAuth`` cookie (SharePoint's claims-authentication cookie), per configured user.
+
+With a token, basic or cookie credentials configured, every endpoint needs credentials;
+without, CSOM callers are anonymous and act as user 1. Bad or missing credentials are HTTP 401
+with a ``WWW-Authenticate`` challenge for each header scheme the server accepts (a cookie is
+not an HTTP authentication scheme, so it has none). Secrets are compared in constant time and
+never appear in an answer or a message.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
 
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 DEFAULT_USER = 1  # the first user of the directory; see seed.py
+FEDAUTH = "FedAuth"
+REALM = "conformance"
 
 
-def caller(request: Request, *, required: bool) -> int | None:
-    """The calling user's id, or None when the caller must be refused (401)."""
-    state = request.app.state
+class Scheme(Enum):
+    ANONYMOUS = "anonymous"
+    BEARER = "bearer"
+    BASIC = "basic"
+    COOKIE = "cookie"
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int
+    scheme: Scheme
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Every secret the server accepts, mapped to the user it authenticates."""
+
+    bearer: Mapping[str, int]  # token -> user id
+    basic: Mapping[str, int]  # "login:password" -> user id
+    cookies: Mapping[str, int]  # FedAuth cookie value -> user id
+    required: bool  # anonymous callers are refused
+
+    def challenge(self) -> str:
+        challenges = [f'Bearer realm="{REALM}"']
+        if self.basic:
+            challenges.append(f'Basic realm="{REALM}", charset="UTF-8"')
+        return ", ".join(challenges)
+
+
+def credentials(
+    users: Mapping[str, int],
+    token: str,
+    *,
+    basic: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
+    required: bool,
+) -> Credentials:
+    """Credentials from ``login -> secret`` maps; ValueError (naming the login, never the
+    secret) for an unknown login or an empty secret."""
+
+    def by_user(
+        secrets: Mapping[str, str] | None, what: str, key: Callable[[str, str], str]
+    ) -> dict[str, int]:
+        table = {}
+        for login, secret in (secrets or {}).items():
+            if login not in users:
+                raise ValueError(f"{what} for unknown user {login!r} (the directory has {', '.join(users)})")
+            if not secret:
+                raise ValueError(f"{what} for {login!r} is empty")
+            table[key(login, secret)] = users[login]
+        return table
+
+    if not token:
+        raise ValueError("the bearer token is empty")
+    return Credentials(
+        {token: DEFAULT_USER},
+        by_user(basic, "password", lambda login, password: f"{login}:{password}"),
+        by_user(cookies, "cookie", lambda login, value: value),
+        required,
+    )
+
+
+def user_secret(text: str) -> tuple[str, str]:
+    """``login:secret`` (the form of the serve command's --basic-env / --cookie-env variables)."""
+    login, sep, secret = text.partition(":")
+    if not sep or not login or not secret:
+        raise ValueError("expected login:secret")
+    return login, secret
+
+
+def _match(offered: str, table: Mapping[str, int]) -> int | None:
+    """The user whose secret equals ``offered``, comparing against every entry in constant time."""
+    found = None
+    for secret, user_id in table.items():
+        if hmac.compare_digest(secret.encode(), offered.encode()):
+            found = user_id
+    return found
+
+
+def _basic(credential: str) -> str | None:
+    try:
+        return base64.b64decode(credential, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def caller(request: Request, *, required: bool) -> Caller | None:
+    """Who sent the request, or None when it must be refused (401). ``required``: this
+    endpoint refuses anonymous callers even on an anonymous server."""
+    known: Credentials = request.app.state.credentials
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() == "bearer" and credential:
-        # constant-time comparison against the configured token; the directory maps it to a user
-        for user_id, token in state.tokens.items():
-            if hmac.compare_digest(token.encode(), credential.strip().encode()):
-                return user_id
+    credential = credential.strip()
+    if header:
+        if scheme.lower() == "bearer" and credential:
+            user = _match(credential, known.bearer)
+            return Caller(user, Scheme.BEARER) if user is not None else None
+        pair = _basic(credential) if scheme.lower() == "basic" and known.basic else None
+        user = _match(pair, known.basic) if pair else None
+        return Caller(user, Scheme.BASIC) if user is not None else None
+    cookie = request.cookies.get(FEDAUTH)
+    if cookie is not None and known.cookies:  # cookies are ambient: ignored unless configured
+        user = _match(cookie, known.cookies)
+        return Caller(user, Scheme.COOKIE) if user is not None else None
+    if required or known.required:
         return None
-    if header or required or state.require_auth:
-        return None
-    return DEFAULT_USER
+    return Caller(DEFAULT_USER, Scheme.ANONYMOUS)
+
+
+def unauthorized(request: Request) -> PlainTextResponse:
+    challenge = request.app.state.credentials.challenge()
+    return PlainTextResponse("401 UNAUTHORIZED", status_code=401, headers={"WWW-Authenticate": challenge})

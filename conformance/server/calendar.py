@@ -8,6 +8,8 @@ Readings of the spec text used here (see specs/errata.toml for the recorded ones
 - `includeTasks` defaults to false; when false, `Tasks` is an empty array.
 - Accept: application/json (also the default for a missing Accept or */*) or
   application/xml; anything else is 406.
+- Callers need credentials (any mode the server accepts, ``auth``), even on an anonymous
+  server: without, 401 with a Message and a WWW-Authenticate challenge.
 """
 
 from __future__ import annotations
@@ -198,14 +200,16 @@ def render(media: str, status: int, result: dict[str, Any] | None, message: str 
 
 async def endpoint(request: Request) -> Response:
     media = negotiate(request.headers.get("accept"))
-    user = caller(request, required=True)
-    if user is None:
-        return render(media or JSON, 401, None, "access token is invalid, expired or not specified")
+    who = caller(request, required=True)
+    if who is None:
+        refused = render(media or JSON, 401, None, "access token is invalid, expired or not specified")
+        refused.headers["WWW-Authenticate"] = request.app.state.credentials.challenge()
+        return refused
     if media is None:
         return Response(b"Not Acceptable: use application/json or application/xml", 406,
                         media_type="text/plain")  # fmt: skip
     try:
-        result = await run_in_threadpool(query, request.app.state.db, user, dict(request.query_params))
+        result = await run_in_threadpool(query, request.app.state.db, who.user_id, dict(request.query_params))
     except CalendarError as exc:
         return render(media, exc.status, None, str(exc))
     return render(media, 200, result, None)

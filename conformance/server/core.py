@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
 from urllib.parse import unquote, urlsplit
 
 from conformance.server.csom.objects import (
@@ -39,6 +40,7 @@ from conformance.server.csom.objects import (
     ServerObject,
     register,
 )
+from conformance.server.seed import is_demo
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sp_webs (
@@ -130,19 +132,28 @@ def parse_int(value: Any, what: str) -> int:
     raise CsomFault(ARGUMENT, f"{what}: expected an integer, got {value!r:.60}")
 
 
+# Called with every web created in a demo database (--seed-data). The workflow model adds
+# its demo here: it imports this module, so this module cannot import it.
+DEMO_SEEDERS: list[Callable[[Context, Web], None]] = []
+
+
 def ensure_web(ctx: Context) -> Web:
     """The web of the site the request was sent to, created and seeded on first use."""
     url = normalize_url(ctx.web_url)
-    row = ctx.db.execute("SELECT * FROM sp_webs WHERE url = ?", (url,)).fetchone()
-    if row is None:
-        _create_web(ctx.db, url, ctx.now)
-        row = ctx.db.execute("SELECT * FROM sp_webs WHERE url = ?", (url,)).fetchone()
-    return Web(ctx, row)
+    found = Web.find(ctx, "url = ?", url)
+    if found is not None:
+        return found
+    _create_web(ctx.db, url, ctx.now)
+    web = Web.find(ctx, "url = ?", url)
+    assert web is not None
+    if is_demo(ctx.db):
+        for seeder in DEMO_SEEDERS:
+            seeder(ctx, web)
+    return web
 
 
 def web_by_id(ctx: Context, web_id: uuid.UUID | str) -> Web | None:
-    row = ctx.db.execute("SELECT * FROM sp_webs WHERE id = ?", (str(web_id).lower(),)).fetchone()
-    return Web(ctx, row) if row is not None else None
+    return Web.find(ctx, "id = ?", str(web_id).lower())
 
 
 def _create_web(conn: sqlite3.Connection, url: str, now: dt.datetime) -> None:
@@ -195,71 +206,61 @@ class RequestContext(ServerObject):
         return ensure_web(ctx).Site(ctx)
 
 
+# ------------------------------------------------------------------------------------- row objects
+def _column(name: str, convert: Callable[[Any], Any] = lambda value: value) -> Any:
+    """A read-only scalar property: a column of the object's row (``self._row``)."""
+    return property(lambda self: convert(self._row[name]))
+
+
+class _RowObject(ServerObject):
+    """A core object that is one row of ``table``."""
+
+    table: ClassVar[str]
+
+    def __init__(self, ctx: Context, row: sqlite3.Row) -> None:
+        self._ctx = ctx
+        self._row = row
+
+    @classmethod
+    def find(cls, ctx: Context, where: str, *args: Any) -> Self | None:
+        row = ctx.db.execute(f"SELECT * FROM {cls.table} WHERE {where}", args).fetchone()
+        return cls(ctx, row) if row is not None else None
+
+
 # ---------------------------------------------------------------------------------------------- Site
 @register("Microsoft.SharePoint.Client.Site", core=True, short_name="SP.Site", type_id=SITE_TYPE_ID)
-class Site(ServerObject):
-    """``SP.Site``: the site collection; it holds exactly one web (its root web)."""
+class Site(_RowObject):
+    """``SP.Site``: the site collection; it holds exactly one web (its root web), whose row it is."""
 
     identity_kind = "site"
-
-    def __init__(self, ctx: Context, web_row: sqlite3.Row) -> None:
-        self._ctx = ctx
-        self._web_row = web_row
-
-    @property
-    def Id(self) -> uuid.UUID:
-        return uuid.UUID(self._web_row["site_id"])
-
-    @property
-    def Url(self) -> str:
-        return self._web_row["url"]
-
-    @property
-    def ServerRelativeUrl(self) -> str:
-        return self._web_row["server_relative_url"]
+    table = "sp_webs"
+    Id = _column("site_id", uuid.UUID)
+    Url = _column("url")
+    ServerRelativeUrl = _column("server_relative_url")
 
     def RootWeb(self, ctx: Context) -> Web:
-        return Web(ctx, self._web_row)
+        return Web(ctx, self._row)
 
     def identity_key(self) -> str:
         return str(self.Id)
 
     @classmethod
     def from_identity(cls, ctx: Context, key: str) -> Site | None:
-        row = ctx.db.execute("SELECT * FROM sp_webs WHERE site_id = ?", (key.lower(),)).fetchone()
-        return cls(ctx, row) if row is not None else None
+        return cls.find(ctx, "site_id = ?", key.lower())
 
 
 # ----------------------------------------------------------------------------------------------- Web
 @register("Microsoft.SharePoint.Client.Web", core=True, short_name="SP.Web", type_id=WEB_TYPE_ID)
-class Web(ServerObject):
+class Web(_RowObject):
     """``SP.Web``; identity ``740c6a0b-...:web:<web guid>`` as in the MS-SPWFCSOM examples."""
 
     identity_kind = "web"
-
-    def __init__(self, ctx: Context, row: sqlite3.Row) -> None:
-        self._ctx = ctx
-        self._row = row
-
-    @property
-    def Id(self) -> uuid.UUID:
-        return uuid.UUID(self._row["id"])
-
-    @property
-    def Title(self) -> str:
-        return self._row["title"]
-
-    @property
-    def Url(self) -> str:
-        return self._row["url"]
-
-    @property
-    def ServerRelativeUrl(self) -> str:
-        return self._row["server_relative_url"]
-
-    @property
-    def Created(self) -> dt.datetime:
-        return dt.datetime.fromisoformat(self._row["created"])
+    table = "sp_webs"
+    Id = _column("id", uuid.UUID)
+    Title = _column("title")
+    Url = _column("url")
+    ServerRelativeUrl = _column("server_relative_url")
+    Created = _column("created", dt.datetime.fromisoformat)
 
     def Lists(self, ctx: Context) -> ListCollection:
         return ListCollection(ctx, self)
@@ -285,10 +286,7 @@ class Web(ServerObject):
         return [List(ctx, row) for row in rows]
 
     def list_by_id(self, ctx: Context, list_id: uuid.UUID) -> List | None:
-        row = ctx.db.execute(
-            "SELECT * FROM sp_lists WHERE web_id = ? AND id = ?", (self._row["id"], str(list_id).lower())
-        ).fetchone()
-        return List(ctx, row) if row is not None else None
+        return List.find(ctx, "web_id = ? AND id = ?", self._row["id"], str(list_id).lower())
 
     def identity_key(self) -> str:
         return self._row["id"]
@@ -339,33 +337,24 @@ class ListCollection(ServerCollection):
 
 # ---------------------------------------------------------------------------------------------- List
 @register("Microsoft.SharePoint.Client.List", core=True, short_name="SP.List", type_id=LIST_TYPE_ID)
-class List(ServerObject):
+class List(_RowObject):
     """``SP.List``; identity kind ``list``, key the list GUID."""
 
     identity_kind = "list"
+    table = "sp_lists"
+    Id = _column("id", uuid.UUID)
+    Title = _column("title")
+    BaseTemplate = _column("base_template")
 
     def __init__(self, ctx: Context, row: sqlite3.Row) -> None:
-        self._ctx = ctx
-        self._row = row
+        super().__init__(ctx, row)
         self._item_count = ctx.db.execute(
             "SELECT COUNT(*) FROM sp_list_items WHERE list_id = ?", (row["id"],)
         ).fetchone()[0]
 
     @property
-    def Id(self) -> uuid.UUID:
-        return uuid.UUID(self._row["id"])
-
-    @property
-    def Title(self) -> str:
-        return self._row["title"]
-
-    @property
     def ItemCount(self) -> int:
         return self._item_count
-
-    @property
-    def BaseTemplate(self) -> int:
-        return self._row["base_template"]
 
     def ParentWeb(self, ctx: Context) -> Web:
         found = web_by_id(ctx, self._row["web_id"])
@@ -379,52 +368,33 @@ class List(ServerObject):
         return found
 
     # ---- server-side helpers
-    @property
-    def url(self) -> str:
-        return self._row["url"]
-
-    @property
-    def web_id(self) -> uuid.UUID:
-        return uuid.UUID(self._row["web_id"])
+    url = _column("url")
+    web_id = _column("web_id", uuid.UUID)
 
     def item_by_id(self, ctx: Context, item_id: int) -> ListItem | None:
-        row = ctx.db.execute(
-            "SELECT * FROM sp_list_items WHERE list_id = ? AND id = ?", (self._row["id"], item_id)
-        ).fetchone()
-        return ListItem(ctx, row) if row is not None else None
+        return ListItem.find(ctx, "list_id = ? AND id = ?", self._row["id"], item_id)
 
     def item_by_guid(self, ctx: Context, unique_id: uuid.UUID) -> ListItem | None:
-        row = ctx.db.execute(
-            "SELECT * FROM sp_list_items WHERE list_id = ? AND unique_id = ?",
-            (self._row["id"], str(unique_id).lower()),
-        ).fetchone()
-        return ListItem(ctx, row) if row is not None else None
+        return ListItem.find(ctx, "list_id = ? AND unique_id = ?", self._row["id"], str(unique_id).lower())
 
     def identity_key(self) -> str:
         return self._row["id"]
 
     @classmethod
     def from_identity(cls, ctx: Context, key: str) -> List | None:
-        row = ctx.db.execute("SELECT * FROM sp_lists WHERE id = ?", (key.lower(),)).fetchone()
-        return cls(ctx, row) if row is not None else None
+        return cls.find(ctx, "id = ?", key.lower())
 
 
 # ------------------------------------------------------------------------------------------ ListItem
 @register(
     "Microsoft.SharePoint.Client.ListItem", core=True, short_name="SP.ListItem", type_id=LIST_ITEM_TYPE_ID
 )
-class ListItem(ServerObject):
+class ListItem(_RowObject):
     """``SP.ListItem``; identity kind ``item``, key ``<list guid>:<item id>``."""
 
     identity_kind = "item"
-
-    def __init__(self, ctx: Context, row: sqlite3.Row) -> None:
-        self._ctx = ctx
-        self._row = row
-
-    @property
-    def Id(self) -> int:
-        return self._row["id"]
+    table = "sp_list_items"
+    Id = _column("id")
 
     @property
     def FieldValues(self) -> dict[str, Any]:
@@ -441,17 +411,9 @@ class ListItem(ServerObject):
         return found
 
     # ---- server-side helpers
-    @property
-    def list_id(self) -> uuid.UUID:
-        return uuid.UUID(self._row["list_id"])
-
-    @property
-    def unique_id(self) -> uuid.UUID:
-        return uuid.UUID(self._row["unique_id"])
-
-    @property
-    def content_type_id(self) -> str:
-        return self._row["content_type_id"]
+    list_id = _column("list_id", uuid.UUID)
+    unique_id = _column("unique_id", uuid.UUID)
+    content_type_id = _column("content_type_id")
 
     def identity_key(self) -> str:
         return f"{self._row['list_id']}:{self._row['id']}"
@@ -461,10 +423,7 @@ class ListItem(ServerObject):
         list_key, _, item_key = key.partition(":")
         if not item_key.isdigit():
             return None
-        row = ctx.db.execute(
-            "SELECT * FROM sp_list_items WHERE list_id = ? AND id = ?", (list_key.lower(), int(item_key))
-        ).fetchone()
-        return cls(ctx, row) if row is not None else None
+        return cls.find(ctx, "list_id = ? AND id = ?", list_key.lower(), int(item_key))
 
 
 # --------------------------------------------------------------------------------------- AppInstance

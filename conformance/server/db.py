@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS calendar_items (
     duration REAL NOT NULL DEFAULT 0,
     description TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS demo (  -- one row: the database was seeded for a demo (--seed-data)
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seeded TEXT NOT NULL         -- the day the calendar demo is centred on, ISO-8601
+);
 CREATE INDEX IF NOT EXISTS calendar_tasks_due ON calendar_tasks (member_id, due_date);
 CREATE INDEX IF NOT EXISTS calendar_items_date ON calendar_items (member_id, date);
 """

@@ -1,4 +1,12 @@
-"""The directory every server starts with, and the optional demo data (--seed-data)."""
+"""The directory every server starts with, and the optional demo data (--seed-data).
+
+``demo`` fills the calendar and marks the database as a demo database (table ``demo``). The
+other object models seed lazily, because their data hangs on things known only when a
+request arrives: each user's Work Management data is created on the user's first request
+(``wm.seed``) and each web's lists on the first request to its URL (``core.ensure_web``). In a
+demo database those seeds add demo content: personal, pinned and tagged tasks, and workflow
+definitions, subscriptions and instances on every web (``wf.demo``).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +23,17 @@ def directory(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO calendar_access VALUES (?, ?)", CALENDAR_ACCESS)
 
 
+def is_demo(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM demo").fetchone() is not None
+
+
 def demo(conn: sqlite3.Connection, today: dt.date | None = None) -> None:
-    """A week of calendar data for alice and bob around `today`, only into an empty calendar."""
+    """Mark the database as a demo and add a week of calendar data for alice and bob around
+    `today`, only into an empty calendar."""
+    today = today or dt.date.today()
+    conn.execute("INSERT OR IGNORE INTO demo (id, seeded) VALUES (1, ?)", (today.isoformat(),))
     if conn.execute("SELECT 1 FROM calendar_items LIMIT 1").fetchone():
         return
-    today = today or dt.date.today()
 
     def at(days: int, hour: int = 9) -> str:
         return dt.datetime.combine(today + dt.timedelta(days=days), dt.time(hour)).isoformat()

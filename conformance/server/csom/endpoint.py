@@ -2,8 +2,8 @@
 
 Every answer to a request that reaches CSOM processing is HTTP 200 with a JSON array,
 errors included (ErrorInfo in the header), as MS-CSOM specifies; only authentication
-failures are plain HTTP 401. Checks, in order: body size, XML well-formedness and shape,
-schema version, form digest (not needed with a bearer token, as in SharePoint), then the
+failures are plain HTTP 401 (``auth``). Checks, in order: body size, XML well-formedness and
+shape, schema version, form digest (not needed with a bearer token, as in SharePoint), then the
 actions. A fault stops processing; writes of actions that completed before it are
 committed (see engine.py). An unexpected failure inside the object model rolls the
 request back and is answered as an SPException, never a traceback.
@@ -17,10 +17,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from conformance.server import digest
-from conformance.server.auth import caller
+from conformance.server.auth import Scheme, caller, unauthorized
 from conformance.server.csom import objects as om
 from conformance.server.csom.engine import error_info, execute
 from conformance.server.csom.objects import Context, CsomFault
@@ -97,21 +97,20 @@ def _process(app_state: Any, body: bytes, user: int, web_url: str, correlation: 
 
 async def process_query(request: Request) -> Response:
     state = request.app.state
-    user = caller(request, required=False)
-    if user is None:
-        return PlainTextResponse("401 UNAUTHORIZED", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    who = caller(request, required=False)
+    if who is None:
+        return unauthorized(request)
     correlation = str(uuid.uuid4())
     body = await _body(request)
     if body is None:
         fault = CsomFault(om.SP_EXCEPTION, f"The request message is too big (over {MAX_BODY} bytes).")
         return _answer(correlation, fault, [])
-    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
-    if not bearer:
-        state_ = digest.check(
-            state.secret, user, request.headers.get("x-requestdigest"), state.digest_timeout
+    if who.scheme is not Scheme.BEARER:
+        checked = digest.check(
+            state.secret, who.user_id, request.headers.get("x-requestdigest"), state.digest_timeout
         )
-        if state_ is not digest.DigestState.VALID:
-            kind, message = DIGEST_FAULTS[state_]
+        if checked is not digest.DigestState.VALID:
+            kind, message = DIGEST_FAULTS[checked]
             return _answer(correlation, CsomFault(kind, message), [])
     web_url = str(request.url).split("?", 1)[0].rsplit("/_vti_bin/", 1)[0]
-    return await run_in_threadpool(_process, state, body, user, web_url, correlation)
+    return await run_in_threadpool(_process, state, body, who.user_id, web_url, correlation)

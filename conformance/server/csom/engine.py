@@ -4,11 +4,12 @@ Actions run in document order; each object path is evaluated at most once per re
 (lazily, when an action or parameter first needs it). Every member and argument is
 checked against the spec data before the object model is called.
 
-On an unhandled error the engine stops, and the response is the header with ErrorInfo
-and no result pairs (as recorded SharePoint Online responses show). Writes made by
-earlier actions of the same request are kept, as in SharePoint (there is no request-wide
-transaction in MS-CSOM); the HTTP layer commits them. Errors inside an
-ExceptionHandlingScope are caught there and processing goes on.
+Every action is all-or-nothing (a savepoint): when it faults, its own writes are undone.
+On an unhandled fault the engine stops, and the response is the header with ErrorInfo and
+no result pairs (as recorded SharePoint Online responses show). Writes made by the actions
+that completed before it are kept, as in SharePoint (there is no request-wide transaction
+in MS-CSOM); the HTTP layer commits them. Errors inside an ExceptionHandlingScope are
+caught there (the failed action undone) and processing goes on.
 """
 
 from __future__ import annotations
@@ -299,9 +300,30 @@ def _serialize_object(
 
 # ------------------------------------------------------------------------------------------ actions
 def _action(run: Run, action: rq.Action) -> None:
+    """Run one action all-or-nothing: a fault undoes the action's own writes (a savepoint) and
+    forgets the object paths it evaluated, so nothing of a failed action outlives it."""
+    evaluated = set(run.cache)
+    run.ctx.db.execute("SAVEPOINT csom_action")
+    try:
+        _dispatch(run, action)
+    except CsomFault:
+        run.ctx.db.execute("ROLLBACK TO csom_action")
+        run.ctx.db.execute("RELEASE csom_action")
+        for path_id in set(run.cache) - evaluated:
+            del run.cache[path_id]
+        raise
+    run.ctx.db.execute("RELEASE csom_action")
+
+
+def _dispatch(run: Run, action: rq.Action) -> None:
     if isinstance(action, rq.ObjectPathAction):
         run.results.append((action.id, {"IsNull": _path(run, action.object_path_id) is None}))
     elif isinstance(action, rq.Query):
+        if _path(run, action.object_path_id) is None:
+            # a null object reads as null (JSOM loads a TaskWriteResult's Result even when no task
+            # came back, example 4.3's pattern, and expects null, not a fault that loses the request)
+            run.results.append((action.id, None))
+            return
         obj = _object(run, action.object_path_id)
         run.results.append((action.id, serialize(run, obj, action.query, action.child_item_query)))
     elif isinstance(action, rq.MethodAction):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Self, TypeVar
 
 # MS-CSOM / MS-CSOMSPT error codes used by the reference server
 ACCESS_DENIED = (-2147024891, "System.UnauthorizedAccessException")
@@ -93,6 +93,23 @@ class ServerCollection(ServerObject):
 
     def items(self, ctx: Context) -> list[ServerObject]:
         raise NotImplementedError
+
+
+class ItemCollection(ServerCollection):
+    """A collection of the items it was made with (``of``): what a method read when it ran.
+    Its constructor takes only ``ctx``, as a CSOM constructor does, and makes it empty."""
+
+    def __init__(self, ctx: Context | None = None) -> None:
+        self._items: list[ServerObject] = []
+
+    @classmethod
+    def of(cls, items: Iterable[ServerObject]) -> Self:
+        collection = cls()
+        collection._items = list(items)
+        return collection
+
+    def items(self, ctx: Context) -> list[ServerObject]:
+        return list(self._items)
 
 
 REGISTRY: dict[str, type[ServerObject]] = {}

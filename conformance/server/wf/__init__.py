@@ -8,7 +8,8 @@ Importing the package registers every class of specs/ms-spwfcsom.json:
   WorkflowSubscriptionService;
 - ``instances``: WorkflowInstance, WorkflowInstanceCollection, WorkflowInstanceService (the
   instance state machine is documented there);
-- ``interop``: InteropService.
+- ``interop``: InteropService;
+- ``demo``: the demo workflows every web of a demo database (``--seed-data``) gets.
 
 ``schema.SCHEMA`` holds the tables (run after ``conformance.server.core.CORE_SCHEMA``'s web,
 list and item tables exist, or in the same start-up); ``identity.resolve_spec_identity``
@@ -16,7 +17,7 @@ accepts the identity strings of the spec's examples. The enumerations WorkflowSt
 WorkflowServiceHealthStatus are in ``store``.
 """
 
-from conformance.server.wf import definitions, instances, interop, manager, subscriptions
+from conformance.server.wf import definitions, demo, instances, interop, manager, subscriptions
 from conformance.server.wf.schema import SCHEMA
 
-__all__ = ["SCHEMA", "definitions", "instances", "interop", "manager", "subscriptions"]
+__all__ = ["SCHEMA", "definitions", "demo", "instances", "interop", "manager", "subscriptions"]

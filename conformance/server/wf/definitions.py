@@ -38,7 +38,7 @@ from typing import Any
 
 from lxml import etree
 
-from conformance.server.core import Web, ensure_web, web_by_id
+from conformance.server.core import Web, ensure_web
 from conformance.server.csom.objects import (
     ARGUMENT,
     ARGUMENT_NULL,
@@ -46,10 +46,10 @@ from conformance.server.csom.objects import (
     SP_EXCEPTION,
     Context,
     CsomFault,
-    ServerCollection,
     ServerObject,
     register,
 )
+from conformance.server.wf.scoped import DraftRecord, RecordCollection
 from conformance.server.wf.store import (
     as_guid,
     dumps,
@@ -98,10 +98,11 @@ DESIGNER_ACTIONS = (
 
 # -------------------------------------------------------------------------------- WorkflowDefinition
 @register(NS + "WorkflowDefinition")
-class WorkflowDefinition(ServerObject):
+class WorkflowDefinition(DraftRecord):
     """A workflow definition: a client-editable record; the deployment service stores it."""
 
     identity_kind = "wfdef"
+    table = "wf_definitions"
 
     def __init__(self, ctx: Context) -> None:
         """CSOM constructor (no parameters): a new, unsaved definition with a fresh Id."""
@@ -123,12 +124,6 @@ class WorkflowDefinition(ServerObject):
         self.DraftVersion: str | None = None
         self._properties: dict[str, Any] = {}
         self._published = False
-
-    @classmethod
-    def blank(cls, web_id: uuid.UUID, definition_id: uuid.UUID) -> WorkflowDefinition:
-        obj = cls.__new__(cls)
-        obj._init_blank(web_id, definition_id)
-        return obj
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> WorkflowDefinition:
@@ -160,51 +155,11 @@ class WorkflowDefinition(ServerObject):
         """Adds (or replaces) a key in the property bag; stored by the next SaveDefinition."""
         self._properties[require_text(propertyName, "propertyName")] = value
 
-    def identity_key(self) -> str:
-        return f"{self._web_id}:{self.Id}"
-
-    @classmethod
-    def from_identity(cls, ctx: Context, key: str) -> WorkflowDefinition | None:
-        web_key, _, definition_key = key.partition(":")
-        try:
-            web_id, definition_id = uuid.UUID(web_key), uuid.UUID(definition_key)
-        except ValueError:
-            return None
-        if web_by_id(ctx, web_id) is None:
-            return None
-        row = _definition_row(ctx, web_id, definition_id)
-        return cls.from_row(row) if row is not None else cls.blank(web_id, definition_id)
-
-
-def _definition_row(ctx: Context, web_id: uuid.UUID, definition_id: uuid.UUID) -> sqlite3.Row | None:
-    return ctx.db.execute(
-        "SELECT * FROM wf_definitions WHERE web_id = ? AND id = ?",
-        (guid_text(web_id), guid_text(definition_id)),
-    ).fetchone()
-
-
-def load_definition(ctx: Context, web_id: uuid.UUID, definition_id: uuid.UUID) -> WorkflowDefinition | None:
-    row = _definition_row(ctx, web_id, definition_id)
-    return WorkflowDefinition.from_row(row) if row is not None else None
-
-
-def definition_state(ctx: Context, web_id: uuid.UUID, definition_id: uuid.UUID) -> sqlite3.Row | None:
-    """The stored row (published, deprecated, published_xaml ...) or None."""
-    return _definition_row(ctx, web_id, definition_id)
-
 
 # ---------------------------------------------------------------------- WorkflowDefinitionCollection
 @register(NS + "WorkflowDefinitionCollection")
-class WorkflowDefinitionCollection(ServerCollection):
-    def __init__(self, ctx: Context, definitions: list[WorkflowDefinition]) -> None:
-        self._items = list(definitions)
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
-
-    def Sort(self, ctx: Context) -> None:
-        """Orders the collection by DisplayName (case-insensitive), then Id."""
-        self._items.sort(key=lambda d: ((d.DisplayName or "").casefold(), str(d.Id)))
+class WorkflowDefinitionCollection(RecordCollection):
+    sort_name = "DisplayName"
 
 
 # ------------------------------------------------------------------------ WorkflowDeploymentService
@@ -219,7 +174,7 @@ class WorkflowDeploymentService(ServerObject):
     # ---- helpers
     def _require(self, ctx: Context, definition_id: Any, what: str = "definitionId") -> sqlite3.Row:
         definition_id = as_guid(definition_id, what)
-        row = _definition_row(ctx, self._web_id, definition_id)
+        row = WorkflowDefinition.row(ctx, self._web_id, definition_id)
         if row is None:
             raise not_found(f"Workflow definition {definition_id} was not found on this site.")
         return row
@@ -239,7 +194,7 @@ class WorkflowDeploymentService(ServerObject):
             except ValueError:
                 raise CsomFault(ARGUMENT, "RestrictToScope must be a GUID or empty") from None
         definition_id = uuid.uuid4() if is_empty(definition.Id) else definition.Id
-        existing = _definition_row(ctx, self._web_id, definition_id)
+        existing = WorkflowDefinition.row(ctx, self._web_id, definition_id)
         if existing is not None and definition.DraftVersion != existing["draft_version"]:
             raise CsomFault(
                 SP_EXCEPTION,
@@ -254,37 +209,26 @@ class WorkflowDeploymentService(ServerObject):
         if definition.RequiresInitiationForm and not initiation_url:
             initiation_url = self._wfsvc_url(definition_id, "WorkflowInitiationForm.aspx")
         draft_version = str(uuid.uuid4())
-        values = (
-            definition.DisplayName,
-            definition.Description,
-            definition.Xaml,
-            association_url,
-            definition.FormField,
-            initiation_url,
-            int(bool(definition.RequiresAssociationForm)),
-            int(bool(definition.RequiresInitiationForm)),
-            definition.RestrictToScope,
-            definition.RestrictToType,
-            dumps(definition.Properties),
-            draft_version,
-            iso(ctx.now),
+        WorkflowDefinition.store(
+            ctx,
+            self._web_id,
+            definition_id,
+            {
+                "display_name": definition.DisplayName,
+                "description": definition.Description,
+                "xaml": definition.Xaml,
+                "association_url": association_url,
+                "form_field": definition.FormField,
+                "initiation_url": initiation_url,
+                "requires_association_form": int(bool(definition.RequiresAssociationForm)),
+                "requires_initiation_form": int(bool(definition.RequiresInitiationForm)),
+                "restrict_to_scope": definition.RestrictToScope,
+                "restrict_to_type": definition.RestrictToType,
+                "properties": dumps(definition.Properties),
+                "draft_version": draft_version,
+                "modified": iso(ctx.now),
+            },
         )
-        if existing is None:
-            ctx.db.execute(
-                "INSERT INTO wf_definitions (display_name, description, xaml, association_url, form_field,"
-                " initiation_url, requires_association_form, requires_initiation_form, restrict_to_scope,"
-                " restrict_to_type, properties, draft_version, modified, created, web_id, id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, iso(ctx.now), guid_text(self._web_id), guid_text(definition_id)),
-            )
-        else:
-            ctx.db.execute(
-                "UPDATE wf_definitions SET display_name = ?, description = ?, xaml = ?, association_url = ?,"
-                " form_field = ?, initiation_url = ?, requires_association_form = ?,"
-                " requires_initiation_form = ?, restrict_to_scope = ?, restrict_to_type = ?, properties = ?,"
-                " draft_version = ?, modified = ? WHERE web_id = ? AND id = ?",
-                (*values, guid_text(self._web_id), guid_text(definition_id)),
-            )
         # the client's object now reflects what was saved
         definition._web_id = self._web_id
         definition.Id = definition_id
@@ -347,7 +291,7 @@ class WorkflowDeploymentService(ServerObject):
         if publishedOnly:
             sql += " AND published = 1"
         rows = ctx.db.execute(sql + " ORDER BY rowid", (guid_text(self._web_id),)).fetchall()
-        return WorkflowDefinitionCollection(ctx, [WorkflowDefinition.from_row(r) for r in rows])
+        return WorkflowDefinitionCollection.of(WorkflowDefinition.from_row(r) for r in rows)
 
     # ---- activities and designer
     def GetActivitySignatures(self, ctx: Context, lastChanged: dt.datetime) -> dict[str, Any]:

@@ -44,7 +44,7 @@ import sqlite3
 import uuid
 from typing import Any
 
-from conformance.server.core import List, ListItem, Web, ensure_web, web_by_id
+from conformance.server.core import List, ListItem, Web
 from conformance.server.csom.objects import (
     ARGUMENT,
     ARGUMENT_NULL,
@@ -52,11 +52,11 @@ from conformance.server.csom.objects import (
     INVALID_OPERATION,
     Context,
     CsomFault,
-    ServerCollection,
-    ServerObject,
+    ItemCollection,
     register,
 )
-from conformance.server.wf.definitions import NS, definition_state
+from conformance.server.wf.definitions import NS, WorkflowDefinition
+from conformance.server.wf.scoped import WebRecord, WebService, identity_ids
 from conformance.server.wf.store import (
     PAGE_SIZE,
     WorkflowStatus,
@@ -92,8 +92,9 @@ ITEM_ID_PROPERTY = "Microsoft.SharePoint.ActivationProperties.ItemId"
 
 # ---------------------------------------------------------------------------------- WorkflowInstance
 @register(NS + "WorkflowInstance")
-class WorkflowInstance(ServerObject):
+class WorkflowInstance(WebRecord):
     identity_kind = "wfinst"
+    table = "wf_instances"
 
     def __init__(self, ctx: Context, row: sqlite3.Row) -> None:
         self._ctx = ctx
@@ -121,8 +122,7 @@ class WorkflowInstance(ServerObject):
         if value is not None and not isinstance(value, str):
             raise CsomFault(ARGUMENT, "UserStatus must be a string")
         ctx = self._ctx
-        row = _instance_row(ctx, self._web_id, self.Id)
-        if row is None:
+        if WorkflowInstance.row(ctx, self._web_id, self.Id) is None:
             raise not_found(f"Workflow instance {self.Id} was not found on this site.")
         ctx.db.execute(
             "UPDATE wf_instances SET user_status = ?, last_updated = ? WHERE id = ?",
@@ -132,27 +132,14 @@ class WorkflowInstance(ServerObject):
         self._user_status = value
         self.LastUpdated = ctx.now
 
-    def identity_key(self) -> str:
-        return f"{self._web_id}:{self.Id}"
-
     @classmethod
     def from_identity(cls, ctx: Context, key: str) -> WorkflowInstance | None:
-        web_key, _, instance_key = key.partition(":")
-        try:
-            web_id, instance_id = uuid.UUID(web_key), uuid.UUID(instance_key)
-        except ValueError:
+        ids = identity_ids(ctx, key)
+        if ids is None:
             return None
-        if web_by_id(ctx, web_id) is None:
-            return None
-        _settle(ctx, web_id)
-        row = _instance_row(ctx, web_id, instance_id)
+        _settle(ctx, ids[0])
+        row = cls.row(ctx, *ids)
         return cls(ctx, row) if row is not None else None
-
-
-def _instance_row(ctx: Context, web_id: uuid.UUID, instance_id: uuid.UUID) -> sqlite3.Row | None:
-    return ctx.db.execute(
-        "SELECT * FROM wf_instances WHERE web_id = ? AND id = ?", (guid_text(web_id), guid_text(instance_id))
-    ).fetchone()
 
 
 def _log(ctx: Context, instance_id: uuid.UUID, kind: str, name: str, detail: Any) -> None:
@@ -178,32 +165,18 @@ def _settle(ctx: Context, web_id: uuid.UUID) -> None:
 
 # ------------------------------------------------------------------------ WorkflowInstanceCollection
 @register(NS + "WorkflowInstanceCollection")
-class WorkflowInstanceCollection(ServerCollection):
-    def __init__(self, ctx: Context, instances: list[WorkflowInstance]) -> None:
-        self._items = list(instances)
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
+class WorkflowInstanceCollection(ItemCollection):
+    pass
 
 
 # --------------------------------------------------------------------------- WorkflowInstanceService
 @register(NS + "WorkflowInstanceService")
-class WorkflowInstanceService(ServerObject):
+class WorkflowInstanceService(WebService):
     """Starts, controls and reads the workflow instances of one web."""
 
     def __init__(self, ctx: Context, web: Web) -> None:
-        self._ctx = ctx
-        self._web = web
-        self._web_id = web.Id
+        super().__init__(ctx, web)
         self._subscriptions = WorkflowSubscriptionService(ctx, web)
-
-    @property
-    def Current(self) -> WorkflowInstanceService:
-        return WorkflowInstanceService(self._ctx, ensure_web(self._ctx))
-
-    @classmethod
-    def static_Current(cls, ctx: Context) -> WorkflowInstanceService:
-        return cls(ctx, ensure_web(ctx))
 
     # ---- starting (also used by InteropService)
     def start(
@@ -220,7 +193,7 @@ class WorkflowInstanceService(ServerObject):
                 INVALID_OPERATION,
                 f"Workflow subscription {subscription.Id} is disabled; no instance can start.",
             )
-        definition = definition_state(ctx, self._web_id, subscription.DefinitionId)
+        definition = WorkflowDefinition.row(ctx, self._web_id, subscription.DefinitionId)
         if definition is None or not definition["published"]:
             raise CsomFault(
                 INVALID_OPERATION,
@@ -322,7 +295,7 @@ class WorkflowInstanceService(ServerObject):
         if not isinstance(instance, WorkflowInstance):
             raise CsomFault(ARGUMENT, "instance must be a WorkflowInstance")
         _settle(ctx, self._web_id)
-        row = _instance_row(ctx, self._web_id, instance.Id)
+        row = WorkflowInstance.row(ctx, self._web_id, instance.Id)
         if row is None:
             raise not_found(f"Workflow instance {instance.Id} was not found on this site.")
         return row
@@ -345,11 +318,11 @@ class WorkflowInstanceService(ServerObject):
         )
         _log(ctx, uuid.UUID(row["id"]), "Transition", target.name, command)
         if instance is not None:  # the client's object shows the new state for the rest of the request
-            instance._load(_instance_row(ctx, self._web_id, uuid.UUID(row["id"])))
+            instance._load(WorkflowInstance.row(ctx, self._web_id, uuid.UUID(row["id"])))
 
     def instance_row(self, ctx: Context, instance_id: uuid.UUID) -> sqlite3.Row | None:
         _settle(ctx, self._web_id)
-        return _instance_row(ctx, self._web_id, instance_id)
+        return WorkflowInstance.row(ctx, self._web_id, instance_id)
 
     def SuspendWorkflow(self, ctx: Context, instance: WorkflowInstance) -> None:
         self.command(ctx, self._instance(ctx, instance), "SuspendWorkflow", instance)
@@ -378,7 +351,7 @@ class WorkflowInstanceService(ServerObject):
             )
         ctx.db.execute("UPDATE wf_instances SET last_updated = ? WHERE id = ?", (iso(ctx.now), row["id"]))
         _log(ctx, uuid.UUID(row["id"]), "CustomEvent", name, payload)
-        instance._load(_instance_row(ctx, self._web_id, uuid.UUID(row["id"])))
+        instance._load(WorkflowInstance.row(ctx, self._web_id, uuid.UUID(row["id"])))
 
     def GetDebugInfo(self, ctx: Context, instance: WorkflowInstance) -> str:
         """JSON: the instance's id, status, subscription and its event history."""
@@ -413,9 +386,6 @@ class WorkflowInstanceService(ServerObject):
         ).fetchall()
         return [WorkflowInstance(ctx, r) for r in rows]
 
-    def _collection(self, ctx: Context, instances: list[WorkflowInstance]) -> WorkflowInstanceCollection:
-        return WorkflowInstanceCollection(ctx, instances)
-
     def GetInstance(self, ctx: Context, instanceId: uuid.UUID) -> WorkflowInstance:
         instance_id = as_guid(instanceId, "instanceId")
         row = self.instance_row(ctx, instance_id)
@@ -425,7 +395,9 @@ class WorkflowInstanceService(ServerObject):
 
     def Enumerate(self, ctx: Context, parentSubscription: WorkflowSubscription) -> WorkflowInstanceCollection:
         stored = self._subscriptions.stored(ctx, parentSubscription, "parentSubscription")
-        return self._collection(ctx, self._query(ctx, "AND subscription_id = ?", (guid_text(stored.Id),)))
+        return WorkflowInstanceCollection.of(
+            self._query(ctx, "AND subscription_id = ?", (guid_text(stored.Id),))
+        )
 
     def EnumerateWithOffset(
         self, ctx: Context, parentSubscription: WorkflowSubscription, offset: int
@@ -433,7 +405,7 @@ class WorkflowInstanceService(ServerObject):
         stored = self._subscriptions.stored(ctx, parentSubscription, "parentSubscription")
         skip = require_offset(offset)
         items = self._query(ctx, "AND subscription_id = ?", (guid_text(stored.Id),), skip, PAGE_SIZE)
-        return self._collection(ctx, items)
+        return WorkflowInstanceCollection.of(items)
 
     def _item_filter(self, ctx: Context, listId: Any, itemId: Any) -> tuple[str, tuple[Any, ...]]:
         target = self._subscriptions.require_list(ctx, listId)
@@ -447,20 +419,20 @@ class WorkflowInstanceService(ServerObject):
         self, ctx: Context, listId: uuid.UUID, itemId: int
     ) -> WorkflowInstanceCollection:
         where, args = self._item_filter(ctx, listId, itemId)
-        return self._collection(ctx, self._query(ctx, where, args))
+        return WorkflowInstanceCollection.of(self._query(ctx, where, args))
 
     def EnumerateInstancesForListItemWithOffset(
         self, ctx: Context, listId: uuid.UUID, itemId: int, offset: int
     ) -> WorkflowInstanceCollection:
         where, args = self._item_filter(ctx, listId, itemId)
-        return self._collection(ctx, self._query(ctx, where, args, require_offset(offset), PAGE_SIZE))
+        return WorkflowInstanceCollection.of(self._query(ctx, where, args, require_offset(offset), PAGE_SIZE))
 
     def EnumerateInstancesForSite(self, ctx: Context) -> WorkflowInstanceCollection:
-        return self._collection(ctx, self._query(ctx, "AND list_id IS NULL", ()))
+        return WorkflowInstanceCollection.of(self._query(ctx, "AND list_id IS NULL", ()))
 
     def EnumerateInstancesForSiteWithOffset(self, ctx: Context, offset: int) -> WorkflowInstanceCollection:
         skip = require_offset(offset)
-        return self._collection(ctx, self._query(ctx, "AND list_id IS NULL", (), skip, PAGE_SIZE))
+        return WorkflowInstanceCollection.of(self._query(ctx, "AND list_id IS NULL", (), skip, PAGE_SIZE))
 
     def CountInstances(self, ctx: Context, parentSubscription: WorkflowSubscription) -> int:
         return self.CountInstancesWithStatus(ctx, parentSubscription, S.NotSpecified)

@@ -22,10 +22,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conformance.server.core import Web, ensure_web
-from conformance.server.csom.objects import ARGUMENT, Context, CsomFault, ServerObject, register
+from conformance.server.core import Web
+from conformance.server.csom.objects import ARGUMENT, Context, CsomFault, register
 from conformance.server.wf.definitions import NS
 from conformance.server.wf.instances import WorkflowInstanceService
+from conformance.server.wf.scoped import WebService
 from conformance.server.wf.store import (
     EMPTY_GUID,
     as_guid,
@@ -39,21 +40,11 @@ from conformance.server.wf.subscriptions import WorkflowSubscription, WorkflowSu
 
 
 @register(NS + "InteropService")
-class InteropService(ServerObject):
+class InteropService(WebService):
     def __init__(self, ctx: Context, web: Web) -> None:
-        self._ctx = ctx
-        self._web = web
-        self._web_id = web.Id
+        super().__init__(ctx, web)
         self._subscriptions = WorkflowSubscriptionService(ctx, web)
         self._instances = WorkflowInstanceService(ctx, web)
-
-    @property
-    def Current(self) -> InteropService:
-        return InteropService(self._ctx, ensure_web(self._ctx))
-
-    @classmethod
-    def static_Current(cls, ctx: Context) -> InteropService:
-        return cls(ctx, ensure_web(ctx))
 
     def _scope(self, ctx: Context, listId: Any, itemGuid: Any) -> tuple[uuid.UUID, Any, Any]:
         """(event source id, list or None, item or None) named by a listId / itemGuid pair."""

@@ -14,32 +14,31 @@ no app context (``AppId`` null, ``IsIntegratedApp`` false).
 
 from __future__ import annotations
 
-from conformance.server.core import Web, ensure_web
+from conformance.server.core import Web
 from conformance.server.csom.objects import (
     ARGUMENT,
     ARGUMENT_NULL,
     Context,
     CsomFault,
-    ServerObject,
     register,
 )
 from conformance.server.wf.definitions import NS, WorkflowDeploymentService
 from conformance.server.wf.instances import WorkflowInstanceService
 from conformance.server.wf.interop import InteropService
+from conformance.server.wf.scoped import WebService
 from conformance.server.wf.store import WorkflowServiceHealthStatus
 from conformance.server.wf.subscriptions import WorkflowSubscriptionService
 
 
 @register(NS + "WorkflowServicesManager")
-class WorkflowServicesManager(ServerObject):
+class WorkflowServicesManager(WebService):
     def __init__(self, ctx: Context, web: Web) -> None:
         """CSOM constructor: the manager of ``web``."""
         if web is None:
             raise CsomFault(ARGUMENT_NULL, "web must not be null")
         if not isinstance(web, Web):
             raise CsomFault(ARGUMENT, "web must be a Web")
-        self._ctx = ctx
-        self._web = web
+        super().__init__(ctx, web)
 
     # ---- scalar properties
     @property
@@ -57,15 +56,6 @@ class WorkflowServicesManager(ServerObject):
     @property
     def ServiceHealthStatus(self) -> int:
         return int(WorkflowServiceHealthStatus.Active)
-
-    # ---- Current, both forms
-    @property
-    def Current(self) -> WorkflowServicesManager:
-        return WorkflowServicesManager(self._ctx, ensure_web(self._ctx))
-
-    @classmethod
-    def static_Current(cls, ctx: Context) -> WorkflowServicesManager:
-        return cls(ctx, ensure_web(ctx))
 
     # ---- methods
     def IsIntegratedApp(self, ctx: Context) -> bool:

@@ -45,18 +45,17 @@ import sqlite3
 import uuid
 from typing import Any
 
-from conformance.server.core import ContentTypeId, List, Web, ensure_web, web_by_id
+from conformance.server.core import ContentTypeId, List, ensure_web
 from conformance.server.csom.objects import (
     ARGUMENT,
     ARGUMENT_NULL,
     INVALID_OPERATION,
     Context,
     CsomFault,
-    ServerCollection,
-    ServerObject,
     register,
 )
-from conformance.server.wf.definitions import NS, definition_state
+from conformance.server.wf.definitions import NS, WorkflowDefinition
+from conformance.server.wf.scoped import DraftRecord, RecordCollection, WebService
 from conformance.server.wf.store import (
     EMPTY_GUID,
     WorkflowStatus,
@@ -80,8 +79,9 @@ ACTIVE_STATUSES = (
 
 # ------------------------------------------------------------------------------ WorkflowSubscription
 @register(NS + "WorkflowSubscription")
-class WorkflowSubscription(ServerObject):
+class WorkflowSubscription(DraftRecord):
     identity_kind = "wfsub"
+    table = "wf_subscriptions"
 
     def __init__(self, ctx: Context) -> None:
         """CSOM constructor (no parameters): a new subscription, not yet published."""
@@ -100,12 +100,6 @@ class WorkflowSubscription(ServerObject):
         self.ParentContentTypeId: str | None = None
         self._property_definitions: dict[str, Any] = {}
         self._external_variables: dict[str, Any] = {}
-
-    @classmethod
-    def blank(cls, web_id: uuid.UUID, subscription_id: uuid.UUID) -> WorkflowSubscription:
-        obj = cls.__new__(cls)
-        obj._init_blank(web_id, subscription_id)
-        return obj
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> WorkflowSubscription:
@@ -136,60 +130,17 @@ class WorkflowSubscription(ServerObject):
     def SetExternalVariable(self, ctx: Context, name: str, value: str | None) -> None:
         self._external_variables[require_text(name, "name")] = value
 
-    def identity_key(self) -> str:
-        return f"{self._web_id}:{self.Id}"
-
-    @classmethod
-    def from_identity(cls, ctx: Context, key: str) -> WorkflowSubscription | None:
-        web_key, _, subscription_key = key.partition(":")
-        try:
-            web_id, subscription_id = uuid.UUID(web_key), uuid.UUID(subscription_key)
-        except ValueError:
-            return None
-        if web_by_id(ctx, web_id) is None:
-            return None
-        row = subscription_row(ctx, web_id, subscription_id)
-        return cls.from_row(row) if row is not None else cls.blank(web_id, subscription_id)
-
-
-def subscription_row(ctx: Context, web_id: uuid.UUID, subscription_id: uuid.UUID) -> sqlite3.Row | None:
-    return ctx.db.execute(
-        "SELECT * FROM wf_subscriptions WHERE web_id = ? AND id = ?",
-        (guid_text(web_id), guid_text(subscription_id)),
-    ).fetchone()
-
 
 # -------------------------------------------------------------------- WorkflowSubscriptionCollection
 @register(NS + "WorkflowSubscriptionCollection")
-class WorkflowSubscriptionCollection(ServerCollection):
-    def __init__(self, ctx: Context, subscriptions: list[WorkflowSubscription]) -> None:
-        self._items = list(subscriptions)
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
-
-    def Sort(self, ctx: Context) -> None:
-        """Orders the collection by Name (case-insensitive), then Id."""
-        self._items.sort(key=lambda s: ((s.Name or "").casefold(), str(s.Id)))
+class WorkflowSubscriptionCollection(RecordCollection):
+    sort_name = "Name"
 
 
 # ----------------------------------------------------------------------- WorkflowSubscriptionService
 @register(NS + "WorkflowSubscriptionService")
-class WorkflowSubscriptionService(ServerObject):
+class WorkflowSubscriptionService(WebService):
     """Manages the subscriptions of one web."""
-
-    def __init__(self, ctx: Context, web: Web) -> None:
-        self._ctx = ctx
-        self._web = web
-        self._web_id = web.Id
-
-    @property
-    def Current(self) -> WorkflowSubscriptionService:
-        return WorkflowSubscriptionService(self._ctx, ensure_web(self._ctx))
-
-    @classmethod
-    def static_Current(cls, ctx: Context) -> WorkflowSubscriptionService:
-        return cls(ctx, ensure_web(ctx))
 
     # ---- helpers (also used by the instance and interop services)
     def require_list(self, ctx: Context, list_id: Any, what: str = "listId") -> List:
@@ -200,7 +151,7 @@ class WorkflowSubscriptionService(ServerObject):
         return found
 
     def load(self, ctx: Context, subscription_id: uuid.UUID) -> WorkflowSubscription | None:
-        row = subscription_row(ctx, self._web_id, subscription_id)
+        row = WorkflowSubscription.row(ctx, self._web_id, subscription_id)
         return WorkflowSubscription.from_row(row) if row is not None else None
 
     def require(
@@ -229,9 +180,6 @@ class WorkflowSubscriptionService(ServerObject):
             (guid_text(self._web_id), *args),
         ).fetchall()
         return [WorkflowSubscription.from_row(r) for r in rows]
-
-    def _collection(self, ctx: Context, items: list[WorkflowSubscription]) -> WorkflowSubscriptionCollection:
-        return WorkflowSubscriptionCollection(ctx, items)
 
     # ---- publish and delete
     def PublishSubscription(self, ctx: Context, subscription: WorkflowSubscription) -> uuid.UUID:
@@ -263,7 +211,7 @@ class WorkflowSubscriptionService(ServerObject):
         name = require_text(subscription.Name, "Name")
         if is_empty(subscription.DefinitionId):
             raise CsomFault(ARGUMENT, "DefinitionId must be set to the id of a published workflow definition")
-        definition = definition_state(ctx, self._web_id, subscription.DefinitionId)
+        definition = WorkflowDefinition.row(ctx, self._web_id, subscription.DefinitionId)
         if definition is None:
             raise not_found(f"Workflow definition {subscription.DefinitionId} was not found on this site.")
         if not definition["published"]:
@@ -289,36 +237,26 @@ class WorkflowSubscriptionService(ServerObject):
         if subscription.ParentContentTypeId:
             ContentTypeId.coerce(subscription.ParentContentTypeId, "ParentContentTypeId")
         subscription_id = uuid.uuid4() if is_empty(subscription.Id) else subscription.Id
-        values = (
-            guid_text(subscription.DefinitionId),
-            guid_text(subscription.EventSourceId),
-            name,
-            int(bool(subscription.Enabled)),
-            subscription.StatusFieldName,
-            dumps(list(event_types)),
-            int(bool(subscription.ManualStartBypassesActivationLimit)),
-            subscription.ParentContentTypeId or None,
-            dumps(subscription.PropertyDefinitions),
-            dumps(subscription._external_variables),
-            iso(ctx.now),
+        WorkflowSubscription.store(
+            ctx,
+            self._web_id,
+            subscription_id,
+            {
+                "definition_id": guid_text(subscription.DefinitionId),
+                "event_source_id": guid_text(subscription.EventSourceId),
+                "name": name,
+                "enabled": int(bool(subscription.Enabled)),
+                "status_field_name": subscription.StatusFieldName,
+                "event_types": dumps(list(event_types)),
+                "manual_start_bypasses_activation_limit": int(
+                    bool(subscription.ManualStartBypassesActivationLimit)
+                ),
+                "parent_content_type_id": subscription.ParentContentTypeId or None,
+                "property_definitions": dumps(subscription.PropertyDefinitions),
+                "external_variables": dumps(subscription._external_variables),
+                "modified": iso(ctx.now),
+            },
         )
-        if subscription_row(ctx, self._web_id, subscription_id) is None:
-            ctx.db.execute(
-                "INSERT INTO wf_subscriptions (definition_id, event_source_id, name, enabled,"
-                " status_field_name, event_types, manual_start_bypasses_activation_limit,"
-                " parent_content_type_id, property_definitions, external_variables, modified, created,"
-                " web_id, id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, iso(ctx.now), guid_text(self._web_id), guid_text(subscription_id)),
-            )
-        else:
-            ctx.db.execute(
-                "UPDATE wf_subscriptions SET definition_id = ?, event_source_id = ?, name = ?, enabled = ?,"
-                " status_field_name = ?, event_types = ?, manual_start_bypasses_activation_limit = ?,"
-                " parent_content_type_id = ?, property_definitions = ?, external_variables = ?, modified = ?"
-                " WHERE web_id = ? AND id = ?",
-                (*values, guid_text(self._web_id), guid_text(subscription_id)),
-            )
         subscription._web_id = self._web_id
         subscription.Id = subscription_id
         return subscription_id
@@ -390,48 +328,56 @@ class WorkflowSubscriptionService(ServerObject):
         ).fetchall()
         return [r[0] for r in rows]
 
-    def RegisterInterestInList(self, ctx: Context, listId: uuid.UUID, eventName: str) -> None:
+    def _change_interest(
+        self, ctx: Context, listId: Any, eventName: Any, *, host_web: bool, register: bool
+    ) -> None:
         target = self.require_list(ctx, listId)
-        self._interest(ctx, target.Id, require_text(eventName, "eventName"), host_web=False, register=True)
+        self._interest(
+            ctx, target.Id, require_text(eventName, "eventName"), host_web=host_web, register=register
+        )
+
+    def RegisterInterestInList(self, ctx: Context, listId: uuid.UUID, eventName: str) -> None:
+        self._change_interest(ctx, listId, eventName, host_web=False, register=True)
 
     def UnregisterInterestInList(self, ctx: Context, listId: uuid.UUID, eventName: str) -> None:
-        target = self.require_list(ctx, listId)
-        self._interest(ctx, target.Id, require_text(eventName, "eventName"), host_web=False, register=False)
+        self._change_interest(ctx, listId, eventName, host_web=False, register=False)
 
     def RegisterInterestInHostWebList(self, ctx: Context, listId: uuid.UUID, eventName: str) -> None:
         """As RegisterInterestInList; the reference server has no app webs, so the host web is the web."""
-        target = self.require_list(ctx, listId)
-        self._interest(ctx, target.Id, require_text(eventName, "eventName"), host_web=True, register=True)
+        self._change_interest(ctx, listId, eventName, host_web=True, register=True)
 
     def UnregisterInterestInHostWebList(self, ctx: Context, listId: uuid.UUID, eventName: str) -> None:
-        target = self.require_list(ctx, listId)
-        self._interest(ctx, target.Id, require_text(eventName, "eventName"), host_web=True, register=False)
+        self._change_interest(ctx, listId, eventName, host_web=True, register=False)
 
     # ---- reading
     def GetSubscription(self, ctx: Context, subscriptionId: uuid.UUID) -> WorkflowSubscription:
         return self.require(ctx, subscriptionId)
 
     def EnumerateSubscriptions(self, ctx: Context) -> WorkflowSubscriptionCollection:
-        return self._collection(ctx, self._query(ctx))
+        return WorkflowSubscriptionCollection.of(self._query(ctx))
 
     def EnumerateSubscriptionsByDefinition(
         self, ctx: Context, definitionId: uuid.UUID
     ) -> WorkflowSubscriptionCollection:
         definition_id = as_guid(definitionId, "definitionId")
-        return self._collection(ctx, self._query(ctx, "AND definition_id = ?", (guid_text(definition_id),)))
+        return WorkflowSubscriptionCollection.of(
+            self._query(ctx, "AND definition_id = ?", (guid_text(definition_id),))
+        )
 
     def EnumerateSubscriptionsByEventSource(
         self, ctx: Context, eventSourceId: uuid.UUID
     ) -> WorkflowSubscriptionCollection:
         source = as_guid(eventSourceId, "eventSourceId")
-        return self._collection(ctx, self._query(ctx, "AND event_source_id = ?", (guid_text(source),)))
+        return WorkflowSubscriptionCollection.of(
+            self._query(ctx, "AND event_source_id = ?", (guid_text(source),))
+        )
 
     def _by_list(self, ctx: Context, list_id: Any) -> list[WorkflowSubscription]:
         target = self.require_list(ctx, list_id)
         return self._query(ctx, "AND event_source_id = ?", (guid_text(target.Id),))
 
     def EnumerateSubscriptionsByList(self, ctx: Context, listId: uuid.UUID) -> WorkflowSubscriptionCollection:
-        return self._collection(ctx, self._by_list(ctx, listId))
+        return WorkflowSubscriptionCollection.of(self._by_list(ctx, listId))
 
     def EnumerateSubscriptionsByListAndParentContentType(
         self, ctx: Context, listId: uuid.UUID, parentContentTypeId: Any, includeNoContentTypeSpecified: bool
@@ -451,7 +397,7 @@ class WorkflowSubscriptionService(ServerObject):
             )
             or (not s.ParentContentTypeId and includeNoContentTypeSpecified)
         ]
-        return self._collection(ctx, chosen)
+        return WorkflowSubscriptionCollection.of(chosen)
 
     def EnumerateSubscriptionsByListWithContentType(
         self, ctx: Context, listId: uuid.UUID, includeContentTypeSpecified: bool
@@ -460,4 +406,4 @@ class WorkflowSubscriptionService(ServerObject):
         if not isinstance(includeContentTypeSpecified, bool):
             raise CsomFault(ARGUMENT, "includeContentTypeSpecified must be a Boolean")
         chosen = [s for s in subscriptions if includeContentTypeSpecified or not s.ParentContentTypeId]
-        return self._collection(ctx, chosen)
+        return WorkflowSubscriptionCollection.of(chosen)

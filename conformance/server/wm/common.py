@@ -188,6 +188,11 @@ class EnumProperty:
         instance.__dict__[self.slot] = check_enum(self.enum, value, self.name)
 
 
+def personal_edit_url(task_id: int) -> str:
+    """The edit URL of a personal task that was given none (example 4.3)."""
+    return f"EditTask.aspx?taskId={task_id}"
+
+
 def require(value: Any, what: str) -> Any:
     if value is None:
         raise CsomFault(ARGUMENT_NULL, f"Value cannot be null. Parameter name: {what}", what)

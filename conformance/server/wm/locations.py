@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from conformance.server.csom.objects import Context, ServerCollection, ServerObject, register
+from conformance.server.csom.objects import Context, ItemCollection, ServerObject, register
 from conformance.server.wm.common import NS
 
 
@@ -37,12 +37,8 @@ class Location(ServerObject):
 
 
 @register(NS + "LocationClientCollection")
-class LocationClientCollection(ServerCollection):
-    def __init__(self, ctx: Context | None = None, locations: list[Location] | None = None) -> None:
-        self._items = list(locations or [])
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
+class LocationClientCollection(ItemCollection):
+    pass
 
 
 @register(NS + "LocationDisplaySetting")
@@ -72,7 +68,7 @@ def location_row(ctx: Context, location_id: int | None) -> sqlite3.Row | None:
 
 
 def all_locations(ctx: Context) -> LocationClientCollection:
-    return LocationClientCollection(ctx, [Location._from_row(ctx, r) for r in location_rows(ctx)])
+    return LocationClientCollection.of(Location._from_row(ctx, r) for r in location_rows(ctx))
 
 
 def with_descendants(ctx: Context, ids: set[int]) -> set[int]:

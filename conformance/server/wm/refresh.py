@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from conformance.server.csom.objects import Context, ServerCollection, ServerObject, register
+from conformance.server.csom.objects import Context, ItemCollection, ServerObject, register
 from conformance.server.wm.common import (
     EXCHANGE_SECONDS,
     MIN_DATE,
@@ -52,14 +52,6 @@ from conformance.server.wm.common import (
     iso_utc,
 )
 from conformance.server.wm.locations import location_rows, root_of
-
-
-class _ListCollection(ServerCollection):
-    def __init__(self, ctx: Context | None = None, items: list[ServerObject] | None = None) -> None:
-        self._items = list(items or [])
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
 
 
 @register(NS + "CreateRefreshJobResult")
@@ -81,7 +73,7 @@ class LocationUpdateResult(ServerObject):
 
 
 @register(NS + "LocationUpdateResultClientCollection")
-class LocationUpdateResultClientCollection(_ListCollection):
+class LocationUpdateResultClientCollection(ItemCollection):
     pass
 
 
@@ -94,7 +86,7 @@ class ProviderErrorInfo(ServerObject):
 
 
 @register(NS + "ProviderErrorInfoClientCollection")
-class ProviderErrorInfoClientCollection(_ListCollection):
+class ProviderErrorInfoClientCollection(ItemCollection):
     pass
 
 
@@ -109,7 +101,7 @@ class ProviderRefreshStatus(ServerObject):
 
 
 @register(NS + "ProviderRefreshStatusClientCollection")
-class ProviderRefreshStatusClientCollection(_ListCollection):
+class ProviderRefreshStatusClientCollection(ItemCollection):
     pass
 
 
@@ -126,7 +118,7 @@ class RefreshResult(ServerObject):
 
 
 @register(NS + "RefreshEventInfoClientCollection")
-class RefreshEventInfoClientCollection(_ListCollection):
+class RefreshEventInfoClientCollection(ItemCollection):
     """Items are RefreshResult objects (errata types-wm-refresheventinfo-items)."""
 
 
@@ -215,7 +207,7 @@ def _refresh_result(ctx: Context, job: sqlite3.Row, rows: list[sqlite3.Row]) -> 
         item.ActiveAddedCount, item.UpdatedCount = change["active_added"], change["updated"]
         item.RemovedCount = change["removed"]
         changes.append(item)
-    result.TaskChangesByLocation = LocationUpdateResultClientCollection(ctx, changes)
+    result.TaskChangesByLocation = LocationUpdateResultClientCollection.of(changes)
     statuses = []
     for row in rows:
         if row["parent_id"] is None:
@@ -224,7 +216,7 @@ def _refresh_result(ctx: Context, job: sqlite3.Row, rows: list[sqlite3.Row]) -> 
             status.RefreshStarted, status.RefreshFinished = started, (finishes if done else MIN_DATE)
             status.RootLocationId = row["id"]
             statuses.append(status)
-    result.ProviderStatuses = ProviderRefreshStatusClientCollection(ctx, statuses)
+    result.ProviderStatuses = ProviderRefreshStatusClientCollection.of(statuses)
     return result
 
 
@@ -260,8 +252,8 @@ def refresh_history(ctx: Context, since: dt.datetime | None) -> RefreshHistory:
     rows = location_rows(ctx)
     low = "" if is_unset(since) else iso_utc(since)  # type: ignore[arg-type]
     history = RefreshHistory()
-    history.Refreshes = RefreshEventInfoClientCollection(
-        ctx, [_refresh_result(ctx, job, rows) for job in _jobs(ctx) if job["started"] >= low]
+    history.Refreshes = RefreshEventInfoClientCollection.of(
+        _refresh_result(ctx, job, rows) for job in _jobs(ctx) if job["started"] >= low
     )
     return history
 

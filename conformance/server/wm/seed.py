@@ -17,7 +17,9 @@ Id    Name                  Parent  Provider        Notes
 
 and three aggregated (non-personal) tasks: one in list 2 shared with the other users, one
 read-only Project Server assignment in 3 (with ``SerializedCustomDataForClient`` shaped like
-example 4.1) and one completed task in 5. Seeding happens inside the request transaction; the
+example 4.1) and one completed task in 5. In a demo database (``--seed-data``) the user also
+gets three personal tasks: one pinned and tagged "follow-up", one in the Outlook Tasks folder
+tagged "travel", one completed. Seeding happens inside the request transaction; the
 ``wm_user_settings`` row doubles as the "already seeded" marker.
 """
 
@@ -28,7 +30,8 @@ import json
 from urllib.parse import urlsplit
 
 from conformance.server.csom.objects import Context
-from conformance.server.wm.common import iso_utc, naive_date
+from conformance.server.seed import is_demo
+from conformance.server.wm.common import iso_utc, naive_date, personal_edit_url
 
 LOCATIONS = (
     # id, name, parent, provider key, provider name, path, color, important, accepts tasks
@@ -82,7 +85,7 @@ def ensure_user(ctx: Context) -> None:
         },
         separators=(",", ":"),
     )
-    tasks = [
+    aggregated = [
         # name, description, start, due, completed, read-only, location, edit url, custom, contacts
         ("Review quarterly report", "Check the figures before Friday", midnight - day, midnight + 3 * day,
          0, 0, 2, f"{base}/sites/team/Lists/Tasks/EditForm.aspx?ID=1", None, others[:1]),
@@ -91,7 +94,7 @@ def ensure_user(ctx: Context) -> None:
         ("Draft campaign brief", "First draft for review", midnight - 5 * day, midnight - day,
          1, 0, 5, f"{base}/sites/marketing/Lists/Campaign/EditForm.aspx?ID=7", None, others),
     ]  # fmt: skip
-    for order, (name, desc, start, due, done, ro, loc, url, data, contacts) in enumerate(tasks, 1):
+    for order, (name, desc, start, due, done, ro, loc, url, data, contacts) in enumerate(aggregated, 1):
         db.execute(
             "INSERT INTO wm_tasks (user_id, name, description, start_date, due_date, is_completed,"
             " is_personal, is_read_only, location_id, edit_url, custom_data, contacts, discovered,"
@@ -100,3 +103,27 @@ def ensure_user(ctx: Context) -> None:
             (ctx.user_id, name, desc, naive_date(start), naive_date(due), done, ro, loc, url, data,
              json.dumps(contacts), discovered, discovered, order),
         )  # fmt: skip
+    if is_demo(db):
+        _personal_demo_tasks(ctx, midnight, first_order=len(aggregated) + 1)
+
+
+def _personal_demo_tasks(ctx: Context, midnight: dt.datetime, first_order: int) -> None:
+    day = dt.timedelta(days=1)
+    now = iso_utc(ctx.now)
+    personal = [
+        # name, description, due, completed, location, pinned, attributes
+        ("Call the client back", "About the new hearing date", midnight + day, 0, None, True, ("follow-up",)),
+        ("Book the train to Leeds", None, midnight + 6 * day, 0, 6, False, ("travel",)),
+        ("Renew the bar membership", None, midnight - 3 * day, 1, None, False, ()),
+    ]  # fmt: skip
+    for order, (name, desc, due, done, loc, pinned, attributes) in enumerate(personal, first_order):
+        task_id = ctx.db.execute(
+            "INSERT INTO wm_tasks (user_id, name, description, due_date, is_completed, location_id,"
+            " pinned_at, discovered, last_modified, sort_order) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (ctx.user_id, name, desc, naive_date(due), done, loc, now if pinned else None, now, now, order),
+        ).lastrowid
+        ctx.db.execute("UPDATE wm_tasks SET edit_url = ? WHERE id = ?", (personal_edit_url(task_id), task_id))
+        ctx.db.executemany(
+            "INSERT INTO wm_task_attributes (task_id, attribute) VALUES (?, ?)",
+            [(task_id, attribute) for attribute in attributes],
+        )

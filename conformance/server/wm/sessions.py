@@ -81,17 +81,8 @@ class BaseSession(ServerObject):
         locationKey: int | None,
         editUrl: str | None,
     ) -> TaskWriteResult:
-        return tasks.create_task(
-            ctx,
-            taskName,
-            description,
-            localizedStartDate,
-            localizedDueDate,
-            completed,
-            pinned,
-            locationKey,
-            editUrl,
-        )
+        new = tasks.NewTask(taskName, description, localizedStartDate, localizedDueDate, completed, pinned)
+        return tasks.create_task(ctx, new, locationKey, editUrl)
 
     def DeleteTask(self, ctx: Context, taskKey: int) -> TaskWriteResult:
         return tasks.delete_task(ctx, taskKey)
@@ -145,9 +136,8 @@ class BaseSession(ServerObject):
         pinned: bool | None,
         locationKey: int | None,
     ) -> TaskWriteResult:
-        return tasks.create_and_promote(
-            ctx, taskName, description, localizedStartDate, localizedDueDate, completed, pinned, locationKey
-        )
+        new = tasks.NewTask(taskName, description, localizedStartDate, localizedDueDate, completed, pinned)
+        return tasks.create_and_promote(ctx, new, locationKey)
 
     def PromotePersonalTaskToProviderTaskInLocation(
         self, ctx: Context, taskKey: int, locationId: int
@@ -176,27 +166,27 @@ class _LocationOriented:
 @register(NS + "UserOrderedSession")
 class UserOrderedSession(_UserOrdered, BaseSession):
     def ReadTasks(self, ctx: Context, query: TaskQuery) -> TaskClientCollection:
-        return TaskClientCollection._of(queries.user_order(_query(ctx, query, TaskQuery)))
+        return TaskClientCollection.of(queries.user_order(_query(ctx, query, TaskQuery)))
 
 
 @register(NS + "LocationOrientedUserOrderedSession")
 class LocationOrientedUserOrderedSession(_LocationOriented, _UserOrdered, BaseSession):
     def ReadTasks(self, ctx: Context, query: TaskQuery) -> LocationGroupClientCollection:
         found = queries.user_order(_query(ctx, query, TaskQuery))
-        return LocationGroupClientCollection._of(queries.group_by_location(found))
+        return LocationGroupClientCollection.of(queries.group_by_location(found))
 
 
 @register(NS + "SortableSession")
 class SortableSession(BaseSession):
     def ReadTasks(self, ctx: Context, query: SortableTaskQuery) -> TaskClientCollection:
-        return TaskClientCollection._of(queries.sort(_query(ctx, query, SortableTaskQuery), query.Order))
+        return TaskClientCollection.of(queries.sort(_query(ctx, query, SortableTaskQuery), query.Order))
 
 
 @register(NS + "LocationOrientedSortableSession")
 class LocationOrientedSortableSession(_LocationOriented, BaseSession):
     def ReadTasks(self, ctx: Context, query: SortableTaskQuery) -> LocationGroupClientCollection:
         found = queries.sort(_query(ctx, query, SortableTaskQuery), query.Order)
-        return LocationGroupClientCollection._of(queries.group_by_location(found))
+        return LocationGroupClientCollection.of(queries.group_by_location(found))
 
 
 @register(NS + "UserOrderedSessionManager")

@@ -35,7 +35,7 @@ from conformance.server.csom.objects import (
     ARGUMENT_OUT_OF_RANGE,
     Context,
     CsomFault,
-    ServerCollection,
+    ItemCollection,
     ServerObject,
     register,
 )
@@ -158,12 +158,8 @@ class DashboardScriptExtensionInfo(ServerObject):
 
 
 @register(NS + "DashboardScriptExtensionInfoClientCollection")
-class DashboardScriptExtensionInfoClientCollection(ServerCollection):
-    def __init__(self, ctx: Context | None = None, items: list[ServerObject] | None = None) -> None:
-        self._items = list(items or [])
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
+class DashboardScriptExtensionInfoClientCollection(ItemCollection):
+    pass
 
 
 SCRIPT_EXTENSIONS = {
@@ -213,7 +209,7 @@ def script_extensions(ctx: Context) -> DashboardScriptExtensionInfoClientCollect
             ext.ProviderKey, (ext.ScriptClass, files) = key, SCRIPT_EXTENSIONS[key]
             ext.ScriptFiles, ext.ScriptData = list(files), json.dumps({"providerKey": key})
             items.append(ext)
-    return DashboardScriptExtensionInfoClientCollection(ctx, items)
+    return DashboardScriptExtensionInfoClientCollection.of(items)
 
 
 def _location_ids(ctx: Context, ids: Any, what: str) -> list[int]:
@@ -327,20 +323,20 @@ class UserSettingsManager(ServerObject):
         return all_locations(ctx)
 
     def GetImportantLocations(self, ctx: Context) -> LocationClientCollection:
-        return LocationClientCollection(ctx, [loc for loc in all_locations(ctx)._items if loc.Important])
+        return LocationClientCollection.of(loc for loc in all_locations(ctx).items(ctx) if loc.Important)
 
     def GetUserSettings(self, ctx: Context) -> UserSettings:
         return load_user_settings(ctx)
 
     def GetLocations(self, ctx: Context, locationsId: list[int] | None) -> LocationClientCollection:
         require(locationsId, "locationsId")
-        by_id = {loc.Id: loc for loc in all_locations(ctx)._items}
+        by_id = {loc.Id: loc for loc in all_locations(ctx).items(ctx)}
         chosen: list[Location] = []
         for value in locationsId or []:
             loc = by_id.get(value) if isinstance(value, int) and not isinstance(value, bool) else None
             if loc is not None and loc not in chosen:
                 chosen.append(loc)
-        return LocationClientCollection(ctx, chosen)
+        return LocationClientCollection.of(chosen)
 
     def GetExchangeSyncInfo(self, ctx: Context) -> ExchangeUserSyncState:
         state = ExchangeUserSyncState()

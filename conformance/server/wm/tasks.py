@@ -55,13 +55,14 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from conformance.server.csom.objects import (
     ARGUMENT,
     Context,
     CsomFault,
-    ServerCollection,
+    ItemCollection,
     ServerObject,
     register,
 )
@@ -79,6 +80,7 @@ from conformance.server.wm.common import (
     naive_date,
     parse_localized_bool,
     parse_localized_date,
+    personal_edit_url,
 )
 from conformance.server.wm.common import PinAge as PinAgeType
 from conformance.server.wm.locations import location_row, location_rows
@@ -128,39 +130,17 @@ class Task(ServerObject):
 
 
 @register(NS + "TaskClientCollection")
-class TaskClientCollection(ServerCollection):
-    def __init__(self, ctx: Context | None = None) -> None:
-        self._items: list[Task] = []
-
-    @classmethod
-    def _of(cls, tasks: list[Task]) -> TaskClientCollection:
-        collection = cls()
-        collection._items = list(tasks)
-        return collection
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
+class TaskClientCollection(ItemCollection):
+    pass
 
 
 @register(NS + "LocationGroupClientCollection")
-class LocationGroupClientCollection(ServerCollection):
+class LocationGroupClientCollection(ItemCollection):
     """Tasks ordered by location (3.1.5.14 "a collection of tasks, ordered by location"; example 4.1
     shows Task child items: tasks without a location first, then by location id). Microsoft's JSOM
     agrees (LocationGroupClientCollection.get_childItemType returns SP.WorkManagement.OM.Task), so
     the capture sortable_locationSession_readTasks_include, which loads it with
     Include(Location,Tasks), asks for properties a Task does not have and is refused."""
-
-    def __init__(self, ctx: Context | None = None) -> None:
-        self._items: list[Task] = []
-
-    @classmethod
-    def _of(cls, tasks: list[Task]) -> LocationGroupClientCollection:
-        collection = cls()
-        collection._items = list(tasks)
-        return collection
-
-    def items(self, ctx: Context) -> list[ServerObject]:
-        return list(self._items)
 
 
 @register(NS + "TaskWriteResult")
@@ -206,26 +186,25 @@ class CalloutInfo(ServerObject):
         self.Url: str | None = None
 
 
-@register(NS + "TaskQueryResult")
-class TaskQueryResult(ServerObject):
+class _QueryResult(ServerObject):
     """No method of this spec version returns one; kept for the type list."""
 
     Error = EnumProperty(TaskQueryErrorType)
+    results_type: ClassVar[type[ItemCollection]]
 
     def __init__(self, ctx: Context | None = None) -> None:
         self.ErrorMessage: str | None = None
-        self.Results = TaskClientCollection()
+        self.Results = self.results_type()
+
+
+@register(NS + "TaskQueryResult")
+class TaskQueryResult(_QueryResult):
+    results_type = TaskClientCollection
 
 
 @register(NS + "TaskQueryByLocationResult")
-class TaskQueryByLocationResult(ServerObject):
-    """No method of this spec version returns one; kept for the type list."""
-
-    Error = EnumProperty(TaskQueryErrorType)
-
-    def __init__(self, ctx: Context | None = None) -> None:
-        self.ErrorMessage: str | None = None
-        self.Results = LocationGroupClientCollection()
+class TaskQueryByLocationResult(_QueryResult):
+    results_type = LocationGroupClientCollection
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -370,22 +349,26 @@ def _touch(ctx: Context, task_id: int, **columns: Any) -> None:
 # ---- writes -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewTask:
+    """What CreateTask and CreatePersonalTaskAndPromoteToProviderTask take, as the client sent it."""
+
+    name: str | None
+    description: str | None
+    start: str | None  # localized date strings
+    due: str | None
+    completed: bool | None
+    pinned: bool | None
+
+
 def create_task(
-    ctx: Context,
-    name: str | None,
-    description: str | None,
-    start: str | None,
-    due: str | None,
-    completed: bool | None,
-    pinned: bool | None,
-    location_key: int | None,
-    edit_url: str | None,
+    ctx: Context, new: NewTask, location_key: int | None, edit_url: str | None
 ) -> TaskWriteResult:
     try:
-        name = _title(name)
-        description = _description(description)
-        start_date = _date(start, E.StartDateInvalid, "start date")
-        due_date = _date(due, E.DueDateInvalid, "due date")
+        name = _title(new.name)
+        description = _description(new.description)
+        start_date = _date(new.start, E.StartDateInvalid, "start date")
+        due_date = _date(new.due, E.DueDateInvalid, "due date")
         _order(start_date, due_date, E.DueDateInvalid)
         location = None if location_key in (None, -1) else location_key
         if location is not None and location_row(ctx, location) is None:
@@ -400,14 +383,12 @@ def create_task(
     cursor = ctx.db.execute(
         "INSERT INTO wm_tasks (user_id, name, description, start_date, due_date, is_completed, location_id,"
         " edit_url, pinned_at, discovered, last_modified, sort_order) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        (ctx.user_id, name, description, start_date, due_date, int(bool(completed)), location, url,
-         now if pinned else None, now, now, order),
+        (ctx.user_id, name, description, start_date, due_date, int(bool(new.completed)), location, url,
+         now if new.pinned else None, now, now, order),
     )  # fmt: skip
     task_id = int(cursor.lastrowid or 0)
     if url is None:
-        ctx.db.execute(
-            "UPDATE wm_tasks SET edit_url = ? WHERE id = ?", (f"EditTask.aspx?taskId={task_id}", task_id)
-        )
+        ctx.db.execute("UPDATE wm_tasks SET edit_url = ? WHERE id = ?", (personal_edit_url(task_id), task_id))
     return TaskWriteResult._ok(_reload(ctx, task_id))
 
 
@@ -433,7 +414,7 @@ def update_task(ctx: Context, task_key: Any, field: Any, value: str | None) -> T
         elif field == WritableTaskField.IsCompleted:
             changes = {"is_completed": int(_completed(value))}
         elif field == WritableTaskField.EditUrl:
-            changes = {"edit_url": _edit_url(value) or f"EditTask.aspx?taskId={row['id']}"}
+            changes = {"edit_url": _edit_url(value) or personal_edit_url(row["id"])}
         else:
             raise _Invalid(E.InvalidInput, "No field to update (WritableTaskField.NoValue).")
     except _Invalid as problem:
@@ -515,17 +496,8 @@ def promote_task(ctx: Context, task_key: Any, location_id: Any) -> TaskWriteResu
     return TaskWriteResult._ok(_reload(ctx, row["id"]))
 
 
-def create_and_promote(
-    ctx: Context,
-    name: str | None,
-    description: str | None,
-    start: str | None,
-    due: str | None,
-    completed: bool | None,
-    pinned: bool | None,
-    location_key: int | None,
-) -> TaskWriteResult:
-    created = create_task(ctx, name, description, start, due, completed, pinned, -1, None)
+def create_and_promote(ctx: Context, new: NewTask, location_key: int | None) -> TaskWriteResult:
+    created = create_task(ctx, new, -1, None)
     if created.Error or location_key in (None, -1) or created.Result is None:
         return created
     return promote_task(ctx, created.Result.Id, location_key)

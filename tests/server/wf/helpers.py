@@ -7,14 +7,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from conformance.server import db as dbmod
 from conformance.server import seed
 from conformance.server.core import CORE_SCHEMA, ensure_web
 from conformance.server.csom.objects import Context, CsomFault
-from conformance.server.wf.definitions import WorkflowDefinition
+from conformance.server.wf.definitions import WorkflowDefinition, WorkflowDeploymentService
+from conformance.server.wf.instances import WorkflowInstance, WorkflowInstanceService
 from conformance.server.wf.manager import WorkflowServicesManager
 from conformance.server.wf.schema import SCHEMA
+from conformance.server.wf.subscriptions import WorkflowSubscription, WorkflowSubscriptionService
 
 SITE_URL = "http://127.0.0.1:8080/sites/wf"
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -49,6 +52,36 @@ def new_site() -> Site:
 
 def manager(ctx: Context) -> WorkflowServicesManager:
     return WorkflowServicesManager(ctx, ensure_web(ctx))
+
+
+class Services(NamedTuple):
+    wsm: WorkflowServicesManager
+    deployment: WorkflowDeploymentService
+    subscriptions: WorkflowSubscriptionService
+    instances: WorkflowInstanceService
+
+
+def services(ctx: Context) -> Services:
+    """The manager of the request's web and the services it hands out."""
+    wsm = manager(ctx)
+    return Services(
+        wsm,
+        wsm.GetWorkflowDeploymentService(ctx),
+        wsm.GetWorkflowSubscriptionService(ctx),
+        wsm.GetWorkflowInstanceService(ctx),
+    )
+
+
+def started_instance(ctx: Context) -> tuple[WorkflowSubscription, WorkflowInstanceService, WorkflowInstance]:
+    """A list subscription of a published definition, the instance service, and an instance of
+    the subscription started on item 1."""
+    subscription = list_subscription(ctx, published_definition(ctx))
+    instances = manager(ctx).GetWorkflowInstanceService(ctx)
+    return (
+        subscription,
+        instances,
+        instances.GetInstance(ctx, instances.StartWorkflowOnListItem(ctx, subscription, 1, {})),
+    )
 
 
 def tasks_list(ctx: Context):
@@ -86,9 +119,9 @@ def published_definition(ctx: Context, xaml: str = XAML, **fields) -> uuid.UUID:
     return definition_id
 
 
-def list_subscription(ctx: Context, definition_id: uuid.UUID, name: str = "Approve tasks", **fields):
-    from conformance.server.wf.subscriptions import WorkflowSubscription
-
+def list_subscription(
+    ctx: Context, definition_id: uuid.UUID, name: str = "Approve tasks", **fields
+) -> WorkflowSubscription:
     service = manager(ctx).GetWorkflowSubscriptionService(ctx)
     subscription = WorkflowSubscription(ctx)
     subscription.Name = name

@@ -12,7 +12,7 @@ from conformance.server.core import ensure_web
 from conformance.server.csom.objects import REGISTRY, ServerCollection, ServerObject
 from conformance.server.wf.store import WorkflowServiceHealthStatus, WorkflowStatus
 from conformance.spec.data import load_csom
-from tests.server.wf.helpers import list_subscription, manager, published_definition, tasks_list
+from tests.server.wf.helpers import list_subscription, published_definition, services, tasks_list
 
 SPEC = load_csom("ms-spwfcsom")
 CLASSES = [t for t in SPEC.types if t.kind == "class"]
@@ -58,10 +58,7 @@ def test_constructors_take_the_spec_parameters(spec_type):
 
 def _instances(ctx) -> dict[str, ServerObject]:
     """One object of every spec class, from a populated site."""
-    wsm = manager(ctx)
-    deployment = wsm.GetWorkflowDeploymentService(ctx)
-    subscriptions = wsm.GetWorkflowSubscriptionService(ctx)
-    instances = wsm.GetWorkflowInstanceService(ctx)
+    wsm, deployment, subscriptions, instances = services(ctx)
     definition_id = published_definition(ctx)
     subscription = list_subscription(ctx, definition_id)
     instance_id = instances.StartWorkflowOnListItem(ctx, subscription, 1, {"Reason": "test"})

@@ -26,6 +26,8 @@ from tests.server.wf.helpers import (
     manager,
     new_definition,
     published_definition,
+    services,
+    started_instance,
     tasks_list,
 )
 
@@ -87,9 +89,7 @@ def test_full_lifecycle(site):
 
 def test_cancel_is_canceling_for_the_request_then_canceled(site):
     with site.request() as ctx:
-        subscription = list_subscription(ctx, published_definition(ctx))
-        instances = manager(ctx).GetWorkflowInstanceService(ctx)
-        instance = instances.GetInstance(ctx, instances.StartWorkflowOnListItem(ctx, subscription, 1, {}))
+        subscription, instances, instance = started_instance(ctx)
         instances.CancelWorkflow(ctx, instance)
         assert instance.Status == S.Canceling
         assert instances.GetInstance(ctx, instance.Id).Status == S.Canceling
@@ -104,9 +104,7 @@ def test_cancel_is_canceling_for_the_request_then_canceled(site):
 
 def test_terminate_while_canceling(site):
     with site.request() as ctx:
-        subscription = list_subscription(ctx, published_definition(ctx))
-        instances = manager(ctx).GetWorkflowInstanceService(ctx)
-        instance = instances.GetInstance(ctx, instances.StartWorkflowOnListItem(ctx, subscription, 1, {}))
+        _, instances, instance = started_instance(ctx)
         instances.CancelWorkflow(ctx, instance)
         instances.TerminateWorkflow(ctx, instance)
         assert instance.Status == S.Terminated
@@ -129,9 +127,7 @@ def test_terminate_while_canceling(site):
 )
 def test_invalid_transitions_are_invalid_operations(site, prepare, command):
     with site.request() as ctx:
-        subscription = list_subscription(ctx, published_definition(ctx))
-        instances = manager(ctx).GetWorkflowInstanceService(ctx)
-        instance = instances.GetInstance(ctx, instances.StartWorkflowOnListItem(ctx, subscription, 1, {}))
+        _, instances, instance = started_instance(ctx)
         for step in prepare:
             getattr(instances, step)(ctx, instance)
         before = instance.Status
@@ -179,10 +175,7 @@ def test_activation_limit_and_bypass(site):
 
 def test_start_rules(site):
     with site.request() as ctx:
-        wsm = manager(ctx)
-        deployment = wsm.GetWorkflowDeploymentService(ctx)
-        subscriptions = wsm.GetWorkflowSubscriptionService(ctx)
-        instances = wsm.GetWorkflowInstanceService(ctx)
+        _, deployment, subscriptions, instances = services(ctx)
         definition_id = published_definition(ctx)
         subscription = list_subscription(ctx, definition_id)
         start = instances.StartWorkflowOnListItem
@@ -278,9 +271,7 @@ def test_more_than_a_page(site):
 
 def test_user_status_custom_events_and_debug_info(site):
     with site.request() as ctx:
-        subscription = list_subscription(ctx, published_definition(ctx))
-        instances = manager(ctx).GetWorkflowInstanceService(ctx)
-        instance = instances.GetInstance(ctx, instances.StartWorkflowOnListItem(ctx, subscription, 1, {}))
+        _, instances, instance = started_instance(ctx)
         instance.UserStatus = "Waiting for approval"
         instances.PublishCustomEvent(ctx, instance, "Approved", '{"by": "bob"}')
         instances.SuspendWorkflow(ctx, instance)

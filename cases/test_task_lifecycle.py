@@ -1,0 +1,913 @@
+"""The Work Management task lifecycle as a Hypothesis state machine against the target ([MS-WMCSOM]
+3.1.5.36 Task, 3.1.5.38 TaskFilter, 3.1.5.39 TaskQuery, 3.1.5.41 UserOrderedSession).
+
+The machine creates tasks with generated values (edges included: empty and very long strings,
+unicode, dates at the ends of the calendar; dates as the localized strings an en-US client sends,
+M/D/YYYY as in JSOM's captures), updates every WritableTaskField through
+UpdateTaskWithLocalizedValue, pins and unpins, adds and removes custom attributes, reorders in a
+user-ordered session and deletes; it reads everything back through ReadTasks (every
+SortableTaskField in both directions, every filter) and judges the answers against the in-suite
+model (conformance/task_model.py). Reads are restricted to the run's own tasks
+(TaskFilter.IdsToFilterBy), so a real target's other tasks do not disturb the model; every task is
+named with the run id and deleted at the end, also when a step fails.
+
+The machine runs once per module (the profile's number of examples, up to ten steps each) and
+records every check at a *site*: a spec section with its level. Each site is one case below, so a
+failing SHOULD never fails a MUST case, and every failure names its section. A value the spec does
+not say a server must take ("edge": blank titles, year 9999) may be refused; a malformed one
+("invalid": 2/30/2021) should be; an ordinary one should be taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal
+
+import pytest
+from hypothesis import Phase, seed, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.case import CaseMeta, case
+from conformance.checks import Level, Violation, verify
+from conformance.generate import EDGE_STRINGS, XML_TEXT
+from conformance.pytest_plugin import RunOptions
+from conformance.shapes import catalogue
+from conformance.spec.model import SpecType
+from conformance.target import CsomReply, Target
+from conformance.task_model import (
+    LOCALIZED_BOOLEANS,
+    SORTED_BY,
+    DateRange,
+    ModelTask,
+    NameMatch,
+    Query,
+    TaskModel,
+    as_day,
+    en_us,
+    moved_after,
+    order_key,
+)
+from conformance.wire import (
+    SELECT_ALL,
+    MalformedResponse,
+    QueryProperty,
+    QuerySpec,
+    RequestBuilder,
+    scope_error,
+)
+from conformance.wire.values import ObjectPathRef
+
+CATALOGUE = catalogue()
+WM = "Microsoft.SharePoint.WorkManagement.Client."
+PROTOCOL = "ms-wmcsom"
+STEPS = 10  # state machine steps per example
+MIN_DATE = dt.datetime(1, 1, 1)  # DateTime.MinValue: "no start date" / "no end date" (3.1.5.8)
+# A TaskWriteResult with its Error, ErrorMessage and the task after the write, in one query.
+WRITE_RESULT = QuerySpec(
+    False,
+    (
+        QueryProperty("Error", select_all=True),
+        QueryProperty("ErrorMessage", select_all=True),
+        QueryProperty("Result", select_all=True, query=SELECT_ALL),
+    ),
+)
+Kind = Literal["valid", "edge", "invalid"]
+
+
+def _type(name: str) -> SpecType:
+    return CATALOGUE.types[WM + name]
+
+
+def _number(enum: str, name: str) -> int:
+    return next(v.value for v in _type(enum).values if v.name == name)
+
+
+def _names(enum: str) -> list[str]:
+    return [v.name for v in _type(enum).values if v.name != "NoValue"]
+
+
+# ------------------------------------------------------------------------------------------ sites
+
+
+# A site is where a check traces to (section, item, level): one case of this module.
+Site = CaseMeta
+SITES: list[Site] = []
+
+
+def _site(section: str, item: str, check: str, level: Level) -> Site:
+    site = CaseMeta(PROTOCOL, section, item, f"lifecycle-{check}", level, writes=True)
+    SITES.append(site)
+    return site
+
+
+def _member_site(type_name: str, member: str, check: str, level: Level) -> Site:
+    spec_type = _type(type_name)
+    section = next(m.section for m in (*spec_type.methods, *spec_type.properties) if m.name == member)
+    return _site(section, f"{spec_type.short_name}.{member}", check, level)
+
+
+def _value_site(enum: str, name: str, check: str, level: Level) -> Site:
+    spec_type = _type(enum)
+    section = next(v.section for v in spec_type.values if v.name == name)
+    return _site(section, f"{spec_type.short_name}.{name}", check, level)
+
+
+SESSION = "UserOrderedSession"
+CREATED = _member_site(SESSION, "CreateTask", "accepts", "semantic")
+PRESENT = _member_site(SESSION, "CreateTask", "present", "must")
+DELETED = _member_site(SESSION, "DeleteTask", "accepts", "semantic")
+ABSENT = _member_site(SESSION, "DeleteTask", "absent", "must")
+PIN = {True: _member_site(SESSION, "PinTask", "pin", "semantic")}
+PIN[False] = _member_site(SESSION, "RemovePinOnTask", "unpin", "semantic")
+ATTRIBUTE = {True: _member_site(SESSION, "AddAttributeToTask", "add", "semantic")}
+ATTRIBUTE[False] = _member_site(SESSION, "RemoveAttributeFromTask", "remove", "semantic")
+REORDER = _member_site(SESSION, "ReorderTask", "position", "must")
+REORDER_OTHERS = _member_site(SESSION, "ReorderTask", "others-keep-order", "semantic")
+WRITABLE = _names("WritableTaskField")
+UPDATE = {name: _value_site("WritableTaskField", name, "update", "semantic") for name in WRITABLE}
+# Written as given, these are the write's whole contract (MUST); the others pass through a
+# localization (dates), a server's URL handling or a pin clock, which the spec leaves open.
+STRICT = ("Name", "Description", "IsCompleted")
+READBACK = {
+    prop: _member_site("Task", prop, "readback", "must" if prop in STRICT else "semantic")
+    for prop in ("Name", "Description", "IsCompleted", "DueDate", "StartDate", "EditUrl", "PinAge")
+}
+READBACK_EDGE = {prop: _member_site("Task", prop, "readback-edge", "semantic") for prop in STRICT}
+ERROR_ENUM = _member_site("TaskWriteResult", "Error", "enum", "must")
+DELETED_WRITE = _value_site("WriteFieldErrorType", "TaskDeleted", "deleted-write", "must")
+ONLY_LISTED = _member_site("TaskFilter", "IdsToFilterBy", "only-listed", "must")
+KEYWORD = _member_site("TaskQuery", "KeywordFilter", "filter", "semantic")
+PINNED = {name: _value_site("PinnedState", name, "filter", "semantic") for name in _names("PinnedState")}
+COMPLETED = {
+    name: _value_site("BooleanCompareType", name, "filter", "semantic")
+    for name in _names("BooleanCompareType")
+}
+NAME = {
+    name: _value_site("StringCompareType", name, "filter", "semantic") for name in _names("StringCompareType")
+}
+# CriterionConcatType says SHOULD (3.1.5.5.1.2, 3.1.5.5.1.3)
+ATTRIBUTES = {
+    name: _value_site("CriterionConcatType", name, "attribute-filter", "should") for name in ("All", "Any")
+}
+ANY_CLAUSE = _value_site("CriterionConcatType", "Any", "field-filter", "should")
+DUE_RANGE = _member_site("TaskFilter", "DueDateRangeCriterion", "filter", "semantic")
+START_RANGE = _member_site("TaskFilter", "StartDateRangeCriterion", "filter", "semantic")
+# OrderInfo.IsDescending: sorting SHOULD be descending or ascending (3.1.5.20.1.1.2); text order is
+# left open (no collation is named), so sorting by text is judged semantic.
+SORT = {
+    (name, descending): _value_site(
+        "SortableTaskField", name, "sort-descending" if descending else "sort-ascending",
+        "semantic" if SORTED_BY[name] in ("Name", "Description") else "should",
+    )
+    for name in _names("SortableTaskField")
+    for descending in (False, True)
+}  # fmt: skip
+# Task properties each WritableTaskField writes (the Title field is the task's Name) and the model
+# field that holds it (EditUrl is not filtered on, so the model does not keep it).
+FIELD_PROPERTY = {
+    "Title": ("Name", "name"),
+    "Description": ("Description", "description"),
+    "DueDate": ("DueDate", "due"),
+    "StartDate": ("StartDate", "start"),
+    "IsCompleted": ("IsCompleted", "completed"),
+    "EditUrl": ("EditUrl", None),
+}
+assert set(FIELD_PROPERTY) == set(WRITABLE), "a WritableTaskField value without a model here"
+ERROR_SCHEMA = CATALOGUE.schema_for(WM + "WriteFieldErrorType")
+NO_ERROR = _number("WriteFieldErrorType", "NoValue")
+REFUSALS = [v.value for v in _type("WriteFieldErrorType").values if v.name != "NoValue"]
+GONE = [_number("WriteFieldErrorType", "TaskDeleted"), _number("WriteFieldErrorType", "TaskNotFound")]
+
+
+@dataclass
+class Record:
+    checks: int = 0
+    violation: Violation | None = None  # the first one at the site
+
+
+@dataclass
+class Observations:
+    records: dict[Site, Record] = field(default_factory=dict)
+
+    def judge(self, site: Site, check: str, *args: Any, evidence: Sequence[Any], **kwargs: Any) -> bool:
+        """Run a check for a site; a violation is recorded (the first per site), not raised, so
+        the machine goes on and every site gets its verdict."""
+        record = self.records.setdefault(site, Record())
+        record.checks += 1
+        try:
+            verify(check, *args, section=site.section, level=site.level, evidence=evidence, **kwargs)
+        except Violation as violation:
+            record.violation = record.violation or violation
+            return False
+        return True
+
+
+# ------------------------------------------------------------------------------------- generation
+
+
+@dataclass(frozen=True)
+class Write:
+    wire: Any  # what goes on the wire
+    value: Any  # what the task should then hold (None: no value, or not known)
+    kind: Kind
+
+
+ORDINARY_DAYS = st.dates(dt.date(1990, 1, 1), dt.date(2099, 12, 31))
+EDGE_DAYS = st.sampled_from([dt.date(1753, 1, 1), dt.date(1900, 1, 1), dt.date(9999, 12, 31)])
+INVALID_DAYS = ("2/30/2021", "13/1/2021", "not a date")
+
+
+def _days(invalid: bool) -> st.SearchStrategy[Write]:
+    valid = st.builds(
+        lambda day, padded: Write(en_us(day, padded), day, "valid"), ORDINARY_DAYS, st.booleans()
+    )
+    edges = st.one_of(
+        EDGE_DAYS.map(lambda day: Write(en_us(day), day, "edge")), st.just(Write("", None, "edge"))
+    )
+    wrong = st.sampled_from(INVALID_DAYS).map(lambda text: Write(text, None, "invalid"))
+    return st.one_of(valid, valid, edges, *([wrong] if invalid else []))
+
+
+def _text(limit: int) -> st.SearchStrategy[str]:
+    return XML_TEXT.map(lambda text: text[:limit].strip())
+
+
+def _titles(token: str, blank: bool = True) -> st.SearchStrategy[Write]:
+    """Titles holding the task's token (the run id), or with ``blank`` also blank ones (only for an
+    update: what a run creates is named with the run id)."""
+    texts = st.one_of(_text(100), st.sampled_from(["<&>\"'", "Ünïcödé ✓ 𝄞"]))
+    valid = texts.map(lambda text: f"{token} {text}".strip()).map(lambda name: Write(name, name, "valid"))
+    longest = f"{token} ".ljust(255, "x")  # SharePoint's title limit
+    names = [longest, f"{token} " + "x" * 4096, *(["", " "] if blank else [])]
+    edges = st.sampled_from(names).map(lambda name: Write(name, name, "edge"))
+    return st.one_of(valid, valid, edges)
+
+
+def _descriptions() -> st.SearchStrategy[Write]:
+    return st.one_of(
+        _text(300).map(lambda text: Write(text, text, "valid")),
+        EDGE_STRINGS.map(lambda text: Write(text, text, "edge")),
+    )
+
+
+def _completions() -> st.SearchStrategy[Write]:
+    return st.one_of(
+        st.booleans().map(lambda flag: Write(str(flag).lower(), flag, "valid")),
+        st.sampled_from(sorted(LOCALIZED_BOOLEANS)).map(
+            lambda text: Write(text, LOCALIZED_BOOLEANS[text], "edge")
+        ),
+        st.sampled_from(["maybe", "yes please"]).map(lambda text: Write(text, None, "invalid")),
+    )
+
+
+def _edit_urls(run_id: str) -> st.SearchStrategy[Write]:
+    valid = st.integers(0, 10**6).map(lambda n: f"https://example.invalid/{run_id}/edit?item={n}")
+    edges = st.sampled_from(["EditTask.aspx?taskId=1", "https://example.invalid/ü/é?q=a&b=<c>"])
+    return st.one_of(
+        valid.map(lambda url: Write(url, url, "valid")),
+        edges.map(lambda url: Write(url, url, "edge")),
+        st.just(Write("", None, "edge")),  # a server may make one up (example 4.3: EditTask.aspx?taskId=15)
+    )
+
+
+def _attributes(pool: Sequence[str]) -> st.SearchStrategy[Write]:
+    edges = st.sampled_from(["", "x" * 300, "Ünïcödé ✓ 𝄞", "<&>\"'"])
+    return st.one_of(
+        st.sampled_from(pool).map(lambda text: Write(text, text, "valid")),
+        edges.map(lambda text: Write(text, text, "edge")),
+    )
+
+
+def _field_writes(run_id: str, token: str) -> dict[str, st.SearchStrategy[Write]]:
+    return {
+        "Title": _titles(token),
+        "Description": _descriptions(),
+        "DueDate": _days(invalid=True),
+        "StartDate": _days(invalid=True),
+        "IsCompleted": _completions(),
+        "EditUrl": _edit_urls(run_id),
+    }
+
+
+def _conflict(start: Any, due: Any) -> bool:
+    """A start after the due date: a server may refuse it (the spec says nothing about it)."""
+    return isinstance(start, dt.date) and isinstance(due, dt.date) and start > due
+
+
+def _weakest(*kinds: Kind) -> Kind:
+    return "invalid" if "invalid" in kinds else "edge" if "edge" in kinds else "valid"
+
+
+def _held(attribute: str, value: Any) -> Any:
+    """A written value as the model holds it (an empty description is no description, example 4.3)."""
+    return (value or None) if attribute == "description" else value
+
+
+# ------------------------------------------------------------------------------------------- wire
+
+
+@dataclass(frozen=True)
+class Planned:
+    scope: int
+    query: int
+
+
+def _object(builder: RequestBuilder, type_name: str, **properties: Any) -> ObjectPathRef:
+    """A client-constructed object with its properties set (JSOM sets them before using it)."""
+    path = builder.construct(_type(type_name).type_id)
+    for name, value in properties.items():
+        if value is not None:
+            builder.set_property(path, name, value)
+    return path
+
+
+def _session(builder: RequestBuilder, manager: str = "UserOrderedSessionManager") -> ObjectPathRef:
+    return builder.method(builder.construct(_type(manager).type_id), "CreateSession")
+
+
+def _bound(day: dt.date | None, end: bool) -> dt.datetime:
+    """A range end half a day beyond the day, so a server's time zone cannot move a task across it."""
+    if day is None:
+        return MIN_DATE
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=12 if end else -12)
+
+
+def _range(builder: RequestBuilder, days: DateRange | None) -> ObjectPathRef | None:
+    if days is None:
+        return None
+    start, end = _bound(days.start, end=False), _bound(days.end, end=True)
+    return _object(builder, "DateRangeCriterion", RangeStartValue=start, RangeEndValue=end)
+
+
+def _task_query(builder: RequestBuilder, query: Query) -> ObjectPathRef:
+    attributes = None
+    if query.attributes:
+        concat = _number("CriterionConcatType", query.attribute_concat)
+        attributes = _object(builder, "CustomAttributeFilter", Attributes=query.attributes, ConcatType=concat)
+    completed = name = None
+    if query.completed != "NoValue":
+        completed = _object(
+            builder, "BooleanCriterion", CompareType=_number("BooleanCompareType", query.completed)
+        )
+    if query.name is not None:
+        compare = _number("StringCompareType", query.name.compare)
+        name = _object(builder, "NameCriterion", CompareType=compare, CompareValue=query.name.value)
+    fields = _object(
+        builder, "TaskFilter", CriterionConcatType=_number("CriterionConcatType", query.concat),
+        IdsToFilterBy=query.ids, CompletedCriterion=completed, NameCriterion=name,
+        DueDateRangeCriterion=_range(builder, query.due),
+        StartDateRangeCriterion=_range(builder, query.start),
+    )  # fmt: skip
+    pinned = None if query.pinned == "NoValue" else _number("PinnedState", query.pinned)
+    return _object(
+        builder, "TaskQuery", KeywordFilter=query.keyword, PinnedFilter=pinned,
+        CustomAttributeFilter=attributes, FieldFilter=fields,
+    )  # fmt: skip
+
+
+def _read(
+    builder: RequestBuilder, session: ObjectPathRef, query: ObjectPathRef, children: QuerySpec = SELECT_ALL
+) -> Planned:
+    with builder.exception_scope() as scope:
+        read = builder.query(builder.method(session, "ReadTasks", query), SELECT_ALL, children)
+    return Planned(scope, read)
+
+
+def _sorted(
+    builder: RequestBuilder, session: ObjectPathRef, query: Query, order: tuple[str, bool]
+) -> Planned:
+    name, descending = order
+    info = _object(builder, "OrderInfo", Field=_number("SortableTaskField", name), IsDescending=descending)
+    sortable = _object(builder, "SortableTaskQuery", CoreQuery=_task_query(builder, query), Order=info)
+    prop = SORTED_BY[name]
+    return _read(builder, session, sortable, QuerySpec.select("Id", *([prop] if prop else [])))
+
+
+def _write(builder: RequestBuilder, session: ObjectPathRef, method: str, *args: Any) -> Planned:
+    with builder.exception_scope() as scope:
+        write = builder.query(builder.method(session, method, *args), WRITE_RESULT)
+    return Planned(scope, write)
+
+
+def _failed(reply: CsomReply, scope: int) -> bool:
+    """Whether an exception scope failed, or has no well-formed result."""
+    if reply.response is None:
+        return True
+    try:
+        return scope_error(reply.response.results.get(scope)) is not None
+    except MalformedResponse:
+        return True
+
+
+def _children(reply: CsomReply, planned: Planned) -> list[dict[str, Any]] | None:
+    """The tasks a read returned (None when the read failed: its site judges that)."""
+    if _failed(reply, planned.scope):
+        return None
+    value = reply.response.results.get(planned.query)
+    items = value.get("_Child_Items_") if isinstance(value, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else None
+
+
+TEXTS = ("Name", "Description", "EditUrl")  # an empty text reads back as empty or null
+
+
+def _seen(prop: str, value: Any) -> Any:
+    """A returned property in the model's terms."""
+    if prop in ("DueDate", "StartDate"):
+        return as_day(value)
+    if prop == "CustomAttributes":
+        return frozenset(value) if isinstance(value, list) else frozenset()
+    if prop == "PinAge":
+        return value not in (0, None)  # pinned
+    if prop in TEXTS:
+        return value or ""
+    return value
+
+
+def _model_fields(task: dict[str, Any]) -> dict[str, Any]:
+    """A returned task in the model's fields (what the model takes over after judging a read)."""
+    return {
+        "name": task.get("Name"),
+        "description": task.get("Description") or None,
+        "start": as_day(task.get("StartDate")),
+        "due": as_day(task.get("DueDate")),
+        "completed": task.get("IsCompleted"),
+        "attributes": _seen("CustomAttributes", task.get("CustomAttributes")),
+    }
+
+
+@dataclass(frozen=True)
+class Readback:
+    """A value a write should have left on a task, judged when the task is next read."""
+
+    task_id: int
+    prop: str
+    wanted: Any
+    site: Site
+
+
+# ------------------------------------------------------------------------------------ the machine
+
+
+@dataclass
+class Run:
+    target: Target
+    run_id: str
+    observations: Observations = field(default_factory=Observations)
+    created: set[int] = field(default_factory=set)
+    deleted: set[int] = field(default_factory=set)
+    tokens: Iterator[int] = field(default_factory=itertools.count)
+
+    def token(self) -> str:
+        return f"{self.run_id}t{next(self.tokens)}"
+
+    def pool(self) -> list[str]:
+        return [f"{self.run_id}-{colour}" for colour in ("red", "green", "blue")]
+
+    def clean_up(self) -> list[int]:
+        """Delete what the examples left (a step that failed); returns the ids still there."""
+        leftovers = sorted(self.created - self.deleted)
+        if not leftovers:
+            return []
+        builder = RequestBuilder()
+        session = _session(builder)
+        planned = {task_id: _write(builder, session, "DeleteTask", task_id) for task_id in leftovers}
+        reply = self.target.process_query(builder.build())
+        results = reply.response.results if reply.response else {}
+        for task_id, write in planned.items():
+            value = results.get(write.query)
+            if isinstance(value, dict) and value.get("Error") in (NO_ERROR, *GONE):
+                self.deleted.add(task_id)
+        return sorted(self.created - self.deleted)
+
+
+Pick = Callable[[Sequence[Any]], Any]
+
+
+def _first(choices: Sequence[Any]) -> Any:
+    return choices[0]
+
+
+class TaskLifecycle(RuleBasedStateMachine):
+    run: ClassVar[Run]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = TaskModel()
+        self.pending: dict[tuple[int, str], Readback] = {}  # by task and property: the latest write
+
+    # ---- judging
+
+    def _judge(self, site: Site, check: str, *args: Any, reply: CsomReply, **kwargs: Any) -> bool:
+        return self.run.observations.judge(site, check, *args, evidence=[reply.exchange], **kwargs)
+
+    def _outcome(self, reply: CsomReply, planned: Planned, site: Site, kind: Kind) -> dict[str, Any] | None:
+        """Judge a TaskWriteResult; returns it when the write was taken, else None."""
+        if kind == "valid" and not self._judge(site, "scope-ok", reply, planned.scope, reply=reply):
+            return None
+        result = reply.response.results.get(planned.query) if reply.response else None
+        if not isinstance(result, dict) or _failed(reply, planned.scope):
+            return None  # a fault instead of an Error value: a refusal of an edge or invalid value
+        error = result.get("Error")
+        self._judge(ERROR_ENUM, "json-schema", error, ERROR_SCHEMA, reply=reply)
+        if kind == "valid":
+            self._judge(
+                site, "equals", error, NO_ERROR, what="Error (NoValue: the value was taken)", reply=reply
+            )
+        elif kind == "invalid":
+            self._judge(
+                site, "contains", REFUSALS, error, what="Error values refusing the value", reply=reply
+            )
+        return result if error == NO_ERROR else None
+
+    def _expect(self, reply: CsomReply, result: dict[str, Any], readbacks: list[Readback]) -> None:
+        """Judge the task a write returned, and again when the task is next read."""
+        task = result.get("Result")
+        for readback in readbacks:
+            if isinstance(task, dict):
+                self._check_readback(readback, task, reply)
+            self.pending[readback.task_id, readback.prop] = readback
+
+    def _check_readback(self, readback: Readback, task: dict[str, Any], reply: CsomReply) -> None:
+        self._judge(
+            readback.site, "equals", _seen(readback.prop, task.get(readback.prop)), readback.wanted,
+            what=f"{readback.prop} of task {readback.task_id}", reply=reply,
+        )  # fmt: skip
+
+    def _readback(self, task_id: int, prop: str, write: Write, site: Site | None = None) -> Readback:
+        if site is None:
+            site = READBACK_EDGE[prop] if write.kind != "valid" and prop in READBACK_EDGE else READBACK[prop]
+        return Readback(task_id, prop, (write.value or "") if prop in TEXTS else write.value, site)
+
+    def _pick_task(self, data: st.DataObject) -> ModelTask:
+        return data.draw(st.sampled_from(sorted(self.model.tasks.values(), key=lambda t: t.id)), label="task")
+
+    # ---- rules
+
+    @initialize(data=st.data())
+    def create_first(self, data: st.DataObject) -> None:
+        self._create(data, 3)
+
+    @rule(data=st.data())
+    def create(self, data: st.DataObject) -> None:
+        self._create(data, data.draw(st.integers(1, 2), label="count"))
+
+    def _create(self, data: st.DataObject, count: int) -> None:
+        builder = RequestBuilder()
+        session = _session(builder)
+        method = next(m for m in _type(SESSION).methods if m.name == "CreateTask")
+        planned = []
+        for _ in range(count):
+            token = self.run.token()
+            values = {
+                "taskName": data.draw(_titles(token, blank=False), label="taskName"),
+                "description": data.draw(_descriptions(), label="description"),
+                "localizedStartDate": data.draw(_days(invalid=False), label="localizedStartDate"),
+                "localizedDueDate": data.draw(_days(invalid=False), label="localizedDueDate"),
+            }
+            flags = {"completed": data.draw(st.booleans()), "pinned": data.draw(st.booleans())}
+            wire = {**{k: w.wire for k, w in values.items()}, **flags, "locationKey": -1, "editUrl": None}
+            args = [wire[p.name] for p in method.parameters]
+            planned.append((token, values, flags, _write(builder, session, "CreateTask", *args)))
+        reply = self.run.target.process_query(builder.build())
+        for token, values, flags, write in planned:
+            start, due = values["localizedStartDate"], values["localizedDueDate"]
+            conflict: Kind = "edge" if _conflict(start.value, due.value) else "valid"
+            result = self._outcome(
+                reply, write, CREATED, _weakest(*(w.kind for w in values.values()), conflict)
+            )
+            task = result.get("Result") if result else None
+            if result is None or not self._judge(CREATED, "property-present", task, "Id", reply=reply):
+                continue
+            task_id = task["Id"]
+            self.run.created.add(task_id)
+            name, description = values["taskName"], values["description"]
+            self.model.add(
+                ModelTask(
+                    task_id, token, name.value, description.value or None, start.value, due.value,
+                    flags["completed"], flags["pinned"],
+                )
+            )  # fmt: skip
+            readbacks = [
+                self._readback(task_id, "Name", name),
+                self._readback(task_id, "Description", description),
+                self._readback(task_id, "StartDate", start),
+                self._readback(task_id, "DueDate", due),
+                self._readback(task_id, "IsCompleted", Write(None, flags["completed"], "valid")),
+                self._readback(task_id, "PinAge", Write(None, flags["pinned"], "valid")),
+            ]
+            self._expect(reply, result, readbacks)
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data())
+    def update_every_field(self, data: st.DataObject) -> None:
+        """UpdateTaskWithLocalizedValue once per WritableTaskField, in one request."""
+        task = self._pick_task(data)
+        strategies = _field_writes(self.run.run_id, task.token)
+        builder = RequestBuilder()
+        session = _session(builder)
+        # the dates the task may hold when each write runs (an edge write may or may not be taken)
+        days: dict[str, set[dt.date | None]] = {"StartDate": {task.start}, "DueDate": {task.due}}
+        planned = []
+        for name in WRITABLE:
+            write = data.draw(strategies[name], label=name)
+            if name in days:
+                other = days["DueDate" if name == "StartDate" else "StartDate"]
+                pairs = [(write.value, day) if name == "StartDate" else (day, write.value) for day in other]
+                if write.kind == "valid" and any(_conflict(*pair) for pair in pairs):
+                    write = replace(write, kind="edge")
+                if write.kind != "invalid":
+                    days[name] = {write.value} if write.kind == "valid" else days[name] | {write.value}
+            number = _number("WritableTaskField", name)
+            call = _write(builder, session, "UpdateTaskWithLocalizedValue", task.id, number, write.wire)
+            planned.append((name, write, call))
+        reply = self.run.target.process_query(builder.build())
+        for name, write, call in planned:
+            result = self._outcome(reply, call, UPDATE[name], write.kind)
+            if result is None or write.kind == "invalid":  # taken but not readable: the next read tells
+                continue
+            prop, attribute = FIELD_PROPERTY[name]
+            if attribute is not None:
+                self.model.change(task.id, **{attribute: _held(attribute, write.value)})
+            if write.value is None and prop == "EditUrl":
+                self.pending.pop((task.id, prop), None)  # a server may make one up
+            else:
+                self._expect(reply, result, [self._readback(task.id, prop, write)])
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data(), pinned=st.booleans())
+    def pin(self, data: st.DataObject, pinned: bool) -> None:
+        task = self._pick_task(data)
+        builder = RequestBuilder()
+        call = _write(builder, _session(builder), "PinTask" if pinned else "RemovePinOnTask", task.id)
+        reply = self.run.target.process_query(builder.build())
+        result = self._outcome(reply, call, PIN[pinned], "valid")
+        if result is not None:
+            self.model.change(task.id, pinned=pinned)
+            self._expect(
+                reply, result, [self._readback(task.id, "PinAge", Write(None, pinned, "valid"), PIN[pinned])]
+            )
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data(), add=st.booleans())
+    def attribute(self, data: st.DataObject, add: bool) -> None:
+        task = self._pick_task(data)
+        write = data.draw(_attributes(self.run.pool()), label="attribute")
+        builder = RequestBuilder()
+        method = "AddAttributeToTask" if add else "RemoveAttributeFromTask"
+        call = _write(builder, _session(builder), method, task.id, write.wire)
+        reply = self.run.target.process_query(builder.build())
+        result = self._outcome(reply, call, ATTRIBUTE[add], write.kind)
+        if result is not None:
+            held = task.attributes | {write.value} if add else task.attributes - {write.value}
+            self.model.change(task.id, attributes=held)
+            readback = Readback(task.id, "CustomAttributes", held, ATTRIBUTE[add])
+            self._expect(reply, result, [readback])
+
+    @precondition(lambda self: len(self.model.tasks) >= 2)
+    @rule(data=st.data())
+    def reorder(self, data: st.DataObject) -> None:
+        task = self._pick_task(data).id
+        self._reorder(task, data.draw(st.sampled_from(sorted(set(self.model.tasks) - {task})), label="after"))
+
+    def _reorder(self, task: int, after: int) -> None:
+        """ReorderTask between two reads of the user's order, in one request."""
+        builder = RequestBuilder()
+        session = _session(builder)
+        ids = QuerySpec.select("Id")
+        before = _read(builder, session, _task_query(builder, Query(self.model.all_ids())), ids)
+        with builder.exception_scope() as scope:
+            builder.call(session, "ReorderTask", task, after)
+        later = _read(builder, session, _task_query(builder, Query(self.model.all_ids())), ids)
+        reply = self.run.target.process_query(builder.build())
+        if not self._judge(REORDER, "scope-ok", reply, scope, reply=reply):
+            return
+        orders = []
+        for read in (before, later):
+            if not self._judge(REORDER, "scope-ok", reply, read.scope, reply=reply):
+                return
+            orders.append(
+                [t.get("Id") for t in _children(reply, read) or () if t.get("Id") in self.model.tasks]
+            )
+        if task not in orders[1] or after not in orders[0]:
+            return  # the task went missing: the CreateTask/DeleteTask sites judge that
+        position = orders[1].index(task)
+        previous = orders[1][position - 1] if position else None
+        self._judge(REORDER, "equals", previous, after, what=f"the task before task {task}", reply=reply)
+        wanted = moved_after(orders[0], task, after)
+        self._judge(
+            REORDER_OTHERS,
+            "equals",
+            orders[1],
+            wanted,
+            what="the user's order of the run's tasks",
+            reply=reply,
+        )
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        self._delete([self._pick_task(data).id])
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data())
+    def read_back(self, data: st.DataObject) -> None:
+        self._sweep(lambda choices: data.draw(st.sampled_from(choices)))
+
+    def teardown(self) -> None:
+        """Every example ends reordering, reading everything back and deleting, so each of those
+        sites is judged in every run (whichever rules the example drew)."""
+        try:
+            live = sorted(self.model.tasks)
+            if len(live) >= 2:
+                self._reorder(live[-1], live[0])
+            if self.model.tasks:
+                self._sweep(_first)
+        finally:
+            if self.model.tasks:
+                self._delete(sorted(self.model.tasks))
+
+    # ---- deleting and reading
+
+    def _delete(self, task_ids: list[int]) -> None:
+        """DeleteTask, then read the tasks and write to them again, in one request."""
+        builder = RequestBuilder()
+        session = _session(builder)
+        calls = {task_id: _write(builder, session, "DeleteTask", task_id) for task_id in task_ids}
+        read = _read(builder, session, _task_query(builder, Query(tuple(task_ids))), QuerySpec.select("Id"))
+        pins = {task_id: _write(builder, session, "PinTask", task_id) for task_id in task_ids}
+        reply = self.run.target.process_query(builder.build())
+        gone = [
+            task_id
+            for task_id, call in calls.items()
+            if self._outcome(reply, call, DELETED, "valid") is not None
+        ]
+        for task_id in gone:
+            self.model.delete(task_id)
+            self.run.deleted.add(task_id)
+        returned = _children(reply, read)
+        if gone and self._judge(ABSENT, "scope-ok", reply, read.scope, reply=reply) and returned is not None:
+            left = sorted({t.get("Id") for t in returned} & set(gone))
+            self._judge(ABSENT, "equals", left, [], what="deleted tasks returned by ReadTasks", reply=reply)
+        for task_id in gone:
+            result = reply.response.results.get(pins[task_id].query) if reply.response else None
+            error = result.get("Error") if isinstance(result, dict) else None
+            self._judge(
+                DELETED_WRITE,
+                "contains",
+                GONE,
+                error,
+                what=f"Error of PinTask on deleted task {task_id}",
+                reply=reply,
+            )
+
+    def _sweep(self, pick: Pick) -> None:
+        """Everything read back in one request: all tasks, every sort, every filter."""
+        ids = self.model.all_ids()
+        builder = RequestBuilder()
+        ordered, sortable = _session(builder), _session(builder, "SortableSessionManager")
+        full = _read(builder, ordered, _task_query(builder, Query(ids)))
+        sorts = {order: _sorted(builder, sortable, Query(ids), order) for order in SORT}
+        filters = [(site, query, _read(builder, ordered, _task_query(builder, query), QuerySpec.select("Id")))
+                   for site, query in self._filters(pick)]  # fmt: skip
+        reply = self.run.target.process_query(builder.build())
+        self._judge_all(reply, full)
+        for order, read in sorts.items():
+            self._judge_sort(reply, read, order)
+        for site, query, read in filters:
+            self._judge_filter(reply, read, site, query)
+
+    def _filters(self, pick: Pick) -> list[tuple[Site, Query]]:
+        base = Query(self.model.all_ids())
+        queries = [(PINNED[v], replace(base, pinned=v)) for v in PINNED]
+        queries += [(COMPLETED[v], replace(base, completed=v)) for v in COMPLETED]
+        known = self.model.attributes(self.run.pool())
+        chosen = tuple(sorted({pick(known), pick(known)}))
+        queries += [(ATTRIBUTES[c], replace(base, attributes=chosen, attribute_concat=c)) for c in ATTRIBUTES]
+        named = self.model.named()
+        if named:
+            task, other = pick(named), pick(named)
+            name = task.name or ""
+            queries += [
+                (KEYWORD, replace(base, keyword=task.token)),
+                (NAME["Equals"], replace(base, name=NameMatch("Equals", name))),
+                (NAME["Contains"], replace(base, name=NameMatch("Contains", pick([task.token, name[1:]])))),
+                (
+                    NAME["BeginsWith"],
+                    replace(base, name=NameMatch("BeginsWith", name[: pick(range(1, len(name) + 1))])),
+                ),
+                # Any: the listed id OR the name; the other tasks of a real target cannot match the name
+                (ANY_CLAUSE, Query((task.id,), concat="Any", name=NameMatch("Equals", other.name or ""))),
+            ]
+        days = self.model.days()
+        if days:
+            low = pick([*days, None])
+            high = pick([d for d in days if low is None or d >= low] + ([None] if low is not None else []))
+            queries += [(DUE_RANGE, replace(base, due=DateRange(low, high)))]
+            queries += [(START_RANGE, replace(base, start=DateRange(low, high)))]
+        return queries
+
+    def _listed(self, reply: CsomReply, returned: list[dict[str, Any]], ids: Sequence[int]) -> None:
+        outside = sorted({t.get("Id") for t in returned} - set(ids), key=repr)
+        self._judge(ONLY_LISTED, "equals", outside, [], what="tasks not listed in IdsToFilterBy", reply=reply)
+
+    def _judge_all(self, reply: CsomReply, read: Planned) -> None:
+        """The full read: every live task there with what was written, no deleted one; then the
+        model takes the target's values, so each later check judges one thing only."""
+        if not self._judge(PRESENT, "scope-ok", reply, read.scope, reply=reply):
+            return
+        returned = _children(reply, read) or []
+        self._listed(reply, returned, self.model.all_ids())
+        tasks = {t.get("Id"): t for t in returned}
+        missing = sorted(set(self.model.tasks) - set(tasks))
+        self._judge(PRESENT, "equals", missing, [], what="created tasks missing from ReadTasks", reply=reply)
+        left = sorted(self.model.deleted & set(tasks))
+        self._judge(ABSENT, "equals", left, [], what="deleted tasks returned by ReadTasks", reply=reply)
+        for readback in self.pending.values():
+            if readback.task_id in tasks and readback.task_id in self.model.tasks:
+                self._check_readback(readback, tasks[readback.task_id], reply)
+        self.pending.clear()
+        for task_id in set(self.model.tasks) & set(tasks):
+            self.model.change(task_id, **_model_fields(tasks[task_id]))
+
+    def _judge_sort(self, reply: CsomReply, read: Planned, order: tuple[str, bool]) -> None:
+        site = SORT[order]
+        if not self._judge(site, "scope-ok", reply, read.scope, reply=reply):
+            return
+        children = _children(reply, read) or []
+        self._listed(reply, children, self.model.all_ids())
+        returned = [t for t in children if t.get("Id") in self.model.tasks]
+        missing = sorted(set(self.model.tasks) - {t.get("Id") for t in returned})
+        self._judge(
+            site, "equals", missing, [], what="the run's tasks missing from the sorted read", reply=reply
+        )
+        prop = SORTED_BY[order[0]]
+        if prop is not None:
+            keys = [order_key(t.get(prop)) for t in returned]
+            self._judge(site, "ordered", keys, descending=order[1], what=f"{prop} of the tasks", reply=reply)
+
+    def _judge_filter(self, reply: CsomReply, read: Planned, site: Site, query: Query) -> None:
+        if not self._judge(site, "scope-ok", reply, read.scope, reply=reply):
+            return
+        returned = _children(reply, read) or []
+        if query.concat != "Any":  # with Any the listed ids are one clause among others
+            self._listed(reply, returned, query.ids)
+        actual = {t.get("Id") for t in returned} & set(self.model.tasks)
+        expected = self.model.expect(query)
+        missing = sorted(expected.required - actual)
+        self._judge(
+            site, "equals", missing, [], what=f"tasks the query keeps, missing ({query})", reply=reply
+        )
+        extra = sorted(actual - expected.allowed)
+        self._judge(site, "equals", extra, [], what=f"tasks the query drops, returned ({query})", reply=reply)
+
+
+# ------------------------------------------------------------------------------------------ cases
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    observations: Observations
+    error: BaseException | None  # the run stopped (the target went away, or the machine broke)
+
+
+@pytest.fixture(scope="module")
+def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Lifecycle]:
+    run = Run(target, run_options.run_id)
+    machine = seed(run_options.seed)(type("TaskLifecycleRun", (TaskLifecycle,), {"run": run}))
+    profile = settings.get_profile(f"conformance-{run_options.profile}")  # examples per profile
+    error = None
+    try:
+        run_state_machine_as_test(
+            machine, settings=settings(profile, stateful_step_count=STEPS, phases=[Phase.generate])
+        )
+    except Exception as exc:  # every case reports it
+        error = exc
+    finally:
+        leftovers = run.clean_up()
+        if leftovers:
+            print(f"\nconformance: could not remove task(s) {leftovers} this run created")
+    yield Lifecycle(run.observations, error)
+
+
+@pytest.mark.parametrize("site", [case(site, site) for site in SITES])
+def test_task_lifecycle(site: Site, lifecycle: Lifecycle) -> None:
+    if lifecycle.error is not None:
+        pytest.fail(f"the task lifecycle run stopped: {type(lifecycle.error).__name__}: {lifecycle.error}")
+    record = lifecycle.observations.records.get(site)
+    if record is None or record.checks == 0:
+        pytest.skip(
+            "the state machine did not reach this check in this run (longer: --profile default, thorough)"
+        )
+    if record.violation is not None:
+        raise record.violation

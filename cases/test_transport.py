@@ -1,0 +1,449 @@
+"""MS-CSOM behaviour every ProcessQuery answer shows, whatever the object model: the response header,
+the ErrorInfo of a refused request, results under the ids of the request's actions and in their
+order, errors for unknown types and members and malformed XML, exception-handling scopes, and the
+form digest a write needs.
+
+We have no MS-CSOM text: sections and the MUSTs are the ones /work/shared/notes/csom-wire.md
+quotes (3.1.4.1.8.1.5 header, 3.1.4.1.8.1.2 error value, 3.1.4.1.8.2 response structure,
+3.1.4.1.8.2.1.3 ExceptionHandlingScopeSimple). How a request is processed (unknown types and
+members, malformed XML) cites 3.1.4.1.1.1 ProcessQueryIn, the closest section the notes give; the
+digest cites [MS-CSOMSPT] 2.2.1, where the notes find the digest errors.
+
+The requests are few and shared: one successful read, one refused request, one with a failing
+call in each of several exception scopes, one per malformed body, and one write without a digest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance.case import CaseMeta, case
+from conformance.checks import Level, verify
+from conformance.probe import REQUEST_CONTEXT_TYPE_ID
+from conformance.pytest_plugin import RunOptions
+from conformance.shapes import catalogue
+from conformance.snapshots import raw_results
+from conformance.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
+from conformance.wire import NS, QuerySpec, RequestBuilder
+from conformance.wire.values import ObjectPathRef
+
+PROTOCOL = "ms-csom"
+HEADER, ERROR_VALUE = "3.1.4.1.8.1.5", "3.1.4.1.8.1.2"
+STRUCTURE, SCOPE = "3.1.4.1.8.2", "3.1.4.1.8.2.1.3"
+PROCESSING = "3.1.4.1.1.1"  # ProcessQueryIn: the closest section the notes give for request processing
+DIGEST = "MS-CSOMSPT 2.2.1"
+DIGEST_MISSING = -2146232832  # [MS-CSOMSPT] 2.2.1: the X-RequestDigest header is missing
+WM = "Microsoft.SharePoint.WorkManagement.Client."
+CATALOGUE = catalogue()
+SETTINGS_MANAGER = CATALOGUE.types[WM + "UserSettingsManager"]
+SESSION_MANAGER = CATALOGUE.types[WM + "UserOrderedSessionManager"]
+GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _meta(item: str, check: str, section: str, level: Level = "must", writes: bool = False) -> CaseMeta:
+    return CaseMeta(PROTOCOL, section, item, check, level=level, writes=writes)
+
+
+# ------------------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Read:
+    """The successful read: ordinary actions whose every id produces a result."""
+
+    reply: CsomReply
+    objects: dict[int, str]  # Query action id -> the wire type name the result carries
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """One failing call in each of several exception scopes, then an ordinary call."""
+
+    reply: CsomReply
+    scopes: dict[str, int]  # what fails -> scope id
+    after: int  # the call after the scopes
+
+
+def _read_request() -> tuple[RequestBuilder, dict[int, str]]:
+    # ids start at 7, as in the .NET examples: a server must not assume they start at 0
+    builder = RequestBuilder(first_id=7)
+    manager = builder.construct(SETTINGS_MANAGER.type_id)
+    objects = {builder.query(manager): SETTINGS_MANAGER.short_name}
+    settings = builder.method(manager, "GetUserSettings")
+    objects[builder.query(settings)] = CATALOGUE.types[WM + "UserSettings"].short_name
+    builder.call(manager, "IsExchangeJobPending")
+    session = builder.method(builder.construct(SESSION_MANAGER.type_id), "CreateSession")
+    objects[builder.query(session)] = CATALOGUE.types[WM + "UserOrderedSession"].short_name
+    return builder, objects
+
+
+READ_TYPES = list(_read_request()[1].values())
+
+
+@pytest.fixture(scope="session")
+def read(target: Target) -> Read:
+    builder, objects = _read_request()
+    return Read(target.process_query(builder.build()), objects)
+
+
+def _unknown_type_id(run_id: str) -> str:
+    """A TypeId no spec defines, the same for the same run id."""
+    known = {t.type_id for t in CATALOGUE.types.values()}
+    type_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"csom-conformance:{run_id}"))
+    assert type_id not in known
+    return type_id
+
+
+@pytest.fixture(scope="session")
+def refused(target: Target, run_options: RunOptions) -> CsomReply:
+    """A request whose only object is a constructor of an unknown type: the header's ErrorInfo."""
+    builder = RequestBuilder()
+    builder.construct(_unknown_type_id(run_options.run_id))
+    return target.process_query(builder.build())
+
+
+@pytest.fixture(scope="session")
+def scoped(target: Target, run_options: RunOptions) -> Scoped:
+    unknown = f"{run_options.run_id}NoSuchMember"
+    builder = RequestBuilder()
+    manager = builder.construct(SETTINGS_MANAGER.type_id)
+    scopes = {}
+    with builder.exception_scope() as scopes["method"]:
+        builder.call(manager, unknown)
+    with builder.exception_scope() as scopes["object-path-property"]:
+        builder.property(manager, unknown)
+    with builder.exception_scope() as scopes["query-property"]:
+        builder.query(builder.method(manager, "GetUserSettings"), QuerySpec.select(unknown))
+    with builder.exception_scope() as scopes["type"]:
+        builder.construct(_unknown_type_id(run_options.run_id))
+    after = builder.call(manager, "IsExchangeJobPending")
+    return Scoped(target.process_query(builder.build()), scopes, after)
+
+
+# ----------------------------------------------------------------------------------------- header
+
+
+def _header(exchange: Exchange, section: str) -> dict[str, Any]:
+    """Element 0 of the answer as sent (not through the codec, which refuses a bad header)."""
+    verify("http-status", exchange, 200, section=section, evidence=[exchange])
+    verify("body-parses", exchange, "json", section=section, evidence=[exchange])
+    array = exchange.json()
+    shape = {"type": "array", "minItems": 1, "prefixItems": [{"type": "object"}]}
+    verify("json-schema", array, shape, section=STRUCTURE, evidence=[exchange])
+    return array[0]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a JSON object MS-CSOM defines: its schema, whether it must be there, its level."""
+
+    name: str
+    schema: dict[str, Any]
+    required: bool = True
+    level: Level = "must"
+    on_error: bool = True  # judged on a refused request's header too
+
+
+HEADER_MEMBERS = (
+    Member("SchemaVersion", {"enum": ["14.0.0.0", "15.0.0.0"]}),
+    Member("LibraryVersion", {"type": "string", "pattern": r"^\d+\.\d+\.\d+\.\d+$"}),
+    Member("ErrorInfo", {"type": "null"}, on_error=False),  # null on success
+    # absent from the spec examples, present on real servers: judged only when sent
+    Member("TraceCorrelationId", {"type": "string", "pattern": GUID}, required=False, level="semantic"),
+)
+ERROR_MEMBERS = (
+    Member("ErrorCode", {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}),
+    Member("ErrorMessage", NULLABLE_STRING),
+    Member("ErrorValue", NULLABLE_STRING),
+    Member("ErrorTypeName", NULLABLE_STRING),
+    Member("TraceCorrelationId", {"type": "string"}, required=False, level="semantic"),
+    Member("ErrorStackTrace", NULLABLE_STRING, required=False, level="semantic"),
+)
+
+
+def _judge_member(value: Any, member: Member, section: str, evidence: list[Exchange]) -> None:
+    where = {"section": section, "level": member.level, "evidence": evidence}
+    if member.required:
+        verify("property-present", value, member.name, **where)
+    if isinstance(value, dict) and member.name in value:
+        verify("json-schema", value[member.name], member.schema, **where)
+
+
+@pytest.mark.parametrize(
+    "member", [case(_meta(f"Header.{m.name}", "header-member", HEADER, m.level), m) for m in HEADER_MEMBERS]
+)
+def test_header_member(member: Member, read: Read, scoped: Scoped, refused: CsomReply) -> None:
+    """Element 0 of every answer carries the member (ErrorInfo: null on success; a failure handled
+    by its scope leaves the request successful)."""
+    for reply in (read.reply, scoped.reply, *((refused,) if member.on_error else ())):
+        _judge_member(_header(reply.exchange, HEADER), member, HEADER, [reply.exchange])
+
+
+def _error_objects(refused: CsomReply, scoped: Scoped) -> list[tuple[Any, Exchange]]:
+    """The raw ErrorInfo of the refused request's header and of every failed scope (whether
+    there are errors at all is the request-error cases' question)."""
+    errors = [(_header(refused.exchange, HEADER).get("ErrorInfo"), refused.exchange)]
+    results = raw_results(scoped.reply.exchange)
+    for scope_id in scoped.scopes.values():
+        result = results.get(scope_id)
+        if isinstance(result, dict) and result.get("HasException") is True:
+            errors.append((result.get("ErrorInfo"), scoped.reply.exchange))
+    return [(error, exchange) for error, exchange in errors if error is not None]
+
+
+@pytest.mark.parametrize(
+    "member",
+    [case(_meta(f"ErrorInfo.{m.name}", "error-member", ERROR_VALUE, m.level), m) for m in ERROR_MEMBERS],
+)
+def test_error_info_member(member: Member, refused: CsomReply, scoped: Scoped) -> None:
+    """Every ErrorInfo (the header's, a scope's) carries the member with its type."""
+    errors = _error_objects(refused, scoped)
+    if not errors:
+        pytest.skip("the target refused none of the requests meant to fail: no ErrorInfo to judge")
+    for error, exchange in errors:
+        verify("json-schema", error, {"type": "object"}, section=ERROR_VALUE, evidence=[exchange])
+        _judge_member(error, member, ERROR_VALUE, [exchange])
+
+
+# -------------------------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("item", [case(_meta("Response.ActionIds", "ids-in-order", STRUCTURE), "read")])
+def test_results_under_action_ids_in_order(item: str, read: Read) -> None:
+    """Every action of the read produces a result, under its own id, in the request's order."""
+    evidence = [read.reply.exchange]
+    verify("no-error", read.reply, section=STRUCTURE, evidence=evidence)
+    assert read.reply.response is not None
+    expected = [action.id for action in read.reply.request.actions]
+    what = "result ids (the request's action ids in order)"
+    verify(
+        "equals", list(read.reply.response.results), expected, what=what, section=STRUCTURE, evidence=evidence
+    )
+
+
+@pytest.mark.parametrize(
+    "short_name",
+    [case(_meta(f"{name}._ObjectType_", "object-type", STRUCTURE), name) for name in READ_TYPES],
+)
+def test_object_type(short_name: str, read: Read) -> None:
+    """A queried object carries its type's wire name in _ObjectType_."""
+    action_id = next(i for i, name in read.objects.items() if name == short_name)
+    evidence = [read.reply.exchange]
+    verify("result-present", read.reply, action_id, section=STRUCTURE, evidence=evidence)
+    value = raw_results(read.reply.exchange)[action_id]
+    verify("object-type", value, short_name, section=STRUCTURE, evidence=evidence)
+
+
+@dataclass(frozen=True)
+class Located:
+    reply: CsomReply
+    query: int  # the Query action's id
+
+
+def _locate(target: Target, reach: Callable[[RequestBuilder], ObjectPathRef]) -> Located:
+    builder = RequestBuilder()
+    query = builder.query(reach(builder), QuerySpec.select("Id"))
+    return Located(target.process_query(builder.build()), query)
+
+
+# objects SharePoint gives an identity, by wire name -> how to reach one (MS-CSOM's current Web)
+IDENTIFIABLE: dict[str, Callable[[RequestBuilder], ObjectPathRef]] = {
+    "SP.Web": lambda b: b.property(b.static_property(REQUEST_CONTEXT_TYPE_ID, "Current"), "Web"),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        case(_meta(f"{n}._ObjectIdentity_", "identity-round-trip", STRUCTURE, "semantic"), n)
+        for n in IDENTIFIABLE
+    ],
+)
+def test_object_identity_round_trip(name: str, target: Target) -> None:
+    """An object's _ObjectIdentity_, sent back in an Identity path, names the same object."""
+    first = _locate(target, IDENTIFIABLE[name])
+    if first.reply.response is not None and first.reply.response.header.error_info is not None:
+        pytest.skip(
+            f"the target does not serve {name}: {first.reply.response.header.error_info.error_message}"
+        )
+    where = {"section": STRUCTURE, "level": "semantic"}
+    verify("result-present", first.reply, first.query, evidence=[first.reply.exchange], **where)
+    value = raw_results(first.reply.exchange)[first.query]
+    identity = value.get("_ObjectIdentity_") if isinstance(value, dict) else None
+    if not identity:
+        pytest.skip(f"the target sent no _ObjectIdentity_ for {name}")
+    again = _locate(target, lambda b: b.identity(identity))
+    evidence = [first.reply.exchange, again.reply.exchange]
+    verify("result-present", again.reply, again.query, evidence=evidence, **where)
+    found = raw_results(again.reply.exchange)[again.query]
+    verify("equals", found, value, what=f"the {name} its identity names", evidence=evidence, **where)
+
+
+# ---------------------------------------------------------------------------------- request errors
+
+
+@pytest.mark.parametrize("item", [case(_meta("Constructor.UnknownTypeId", "error-info", PROCESSING), "type")])
+def test_unknown_type_refused(item: str, refused: CsomReply) -> None:
+    """A constructor of a TypeId the server does not know is refused with an ErrorInfo."""
+    verify("error-info", refused, section=PROCESSING, evidence=[refused.exchange])
+
+
+# what fails in each scope -> (item, level): a server may ignore an unknown name in a Query's select
+UNKNOWN_MEMBERS = {
+    "method": ("Method.UnknownName", "must"),
+    "object-path-property": ("Property.UnknownName", "must"),
+    "query-property": ("Query.UnknownProperty", "semantic"),
+    "type": ("Constructor.UnknownTypeId[in-scope]", "must"),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "level"),
+    [
+        case(_meta(item, "scope-error", PROCESSING, level), kind, level)
+        for kind, (item, level) in UNKNOWN_MEMBERS.items()
+    ],
+)
+def test_unknown_member_refused(kind: str, level: Level, scoped: Scoped) -> None:
+    """A call, path or query naming a member the type does not have fails (here, in its scope)."""
+    verify(
+        "scope-error",
+        scoped.reply,
+        scoped.scopes[kind],
+        section=PROCESSING,
+        level=level,
+        evidence=[scoped.reply.exchange],
+    )
+
+
+# name -> (body, level): a DTD is well-formed XML, but SharePoint (like the reference) refuses it
+MALFORMED: dict[str, tuple[bytes, Level]] = {
+    "not-xml": (b"this is not XML", "must"),
+    "truncated": (f'<Request xmlns="{NS}" SchemaVersion="15.0.0.0"><Actions>'.encode(), "must"),
+    "wrong-root": (
+        f'<Query xmlns="{NS}" SchemaVersion="15.0.0.0" LibraryVersion="16.0.0.0"/>'.encode(),
+        "must",
+    ),
+    "entity": (
+        f'<!DOCTYPE Request [<!ENTITY e "x">]><Request xmlns="{NS}" SchemaVersion="15.0.0.0" '
+        'LibraryVersion="16.0.0.0"><Actions/><ObjectPaths/></Request>'.encode(),
+        "semantic",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [case(_meta(f"Request[{n}]", "refused", PROCESSING, level), n) for n, (_, level) in MALFORMED.items()],
+)
+def test_malformed_request_refused(name: str, target: Target) -> None:
+    """A body that is not a CSOM request is refused: HTTP 4xx, or an ErrorInfo."""
+    headers = {"Content-Type": "text/xml", "Accept": "application/json"}
+    if digest := target.form_digest():
+        headers["X-RequestDigest"] = digest
+    body, level = MALFORMED[name]
+    exchange = target.send("POST", target.site_url + PROCESS_QUERY, headers=headers, body=body)
+    verify("csom-refused", exchange, section=PROCESSING, level=level, evidence=[exchange])
+
+
+# ---------------------------------------------------------------------------------------- scopes
+
+
+SCOPE_RESULT = {
+    "type": "object",
+    "required": ["HasException", "ErrorInfo"],
+    "properties": {"HasException": {"const": True}, "ErrorInfo": {"type": "object"}},
+}
+
+
+@pytest.mark.parametrize(
+    "kind", [case(_meta("ExceptionHandlingScopeSimple", "scope-result", SCOPE), "method")]
+)
+def test_scope_reports_error(kind: str, scoped: Scoped) -> None:
+    """A failure inside an ExceptionHandlingScopeSimple is the scope's result {HasException: true,
+    ErrorInfo}; the request itself succeeds."""
+    evidence = [scoped.reply.exchange]
+    verify("no-error", scoped.reply, section=SCOPE, evidence=evidence)
+    verify("result-present", scoped.reply, scoped.scopes[kind], section=SCOPE, evidence=evidence)
+    result = raw_results(scoped.reply.exchange)[scoped.scopes[kind]]
+    verify("json-schema", result, SCOPE_RESULT, section=SCOPE, evidence=evidence)
+
+
+@pytest.mark.parametrize(
+    "item", [case(_meta("ExceptionHandlingScopeSimple.Continue", "later-actions-run", SCOPE), "after")]
+)
+def test_actions_after_a_failed_scope_run(item: str, scoped: Scoped) -> None:
+    """An error handled by its scope does not stop the request: the next action runs."""
+    verify("result-present", scoped.reply, scoped.after, section=SCOPE, evidence=[scoped.reply.exchange])
+
+
+# ---------------------------------------------------------------------------------------- digest
+
+
+@dataclass(frozen=True)
+class UnsignedWrite:
+    reply: CsomReply
+    task: int  # Query action id of the created task's Id
+
+
+def _create_task(builder: RequestBuilder, name: str) -> int:
+    """CreateTask in a user-ordered session, the spec's parameters in order; returns the query id."""
+    session = builder.method(builder.construct(SESSION_MANAGER.type_id), "CreateSession")
+    method = next(m for m in CATALOGUE.types[WM + "UserOrderedSession"].methods if m.name == "CreateTask")
+    values = {"taskName": name, "description": "csom-conformance digest probe", "completed": False,
+              "pinned": False, "locationKey": -1}  # fmt: skip
+    created = builder.method(session, method.name, *(values.get(p.name) for p in method.parameters))
+    return builder.query(builder.property(created, "Result"), QuerySpec.select("Id"))
+
+
+@pytest.fixture(scope="session")
+def unsigned_write(target: Target, run_options: RunOptions) -> Iterator[UnsignedWrite]:
+    """CreateTask sent without a form digest and without credentials; a task it created anyway is
+    deleted again (with a digest) at the end of the session."""
+    builder = RequestBuilder()
+    task = _create_task(builder, f"{run_options.run_id} digest probe")
+    with Target(target.site_url) as anonymous:
+        reply = anonymous.process_query(builder.build(), digest=False)
+        if reply.exchange.status == 401:
+            pytest.skip(
+                "the target requires credentials for CSOM: a write without a digest needs none to test"
+            )
+        yield UnsignedWrite(reply, task)
+        created = reply.response.results.get(task) if reply.response else None
+        if isinstance(created, dict) and isinstance(created.get("Id"), int):
+            cleanup = RequestBuilder()
+            session = cleanup.method(cleanup.construct(SESSION_MANAGER.type_id), "CreateSession")
+            cleanup.method(session, "DeleteTask", created["Id"])
+            anonymous.process_query(cleanup.build())
+
+
+@pytest.mark.parametrize(
+    "item", [case(_meta("X-RequestDigest[missing]", "write-refused", DIGEST, writes=True), "CreateTask")]
+)
+def test_write_without_digest_refused(item: str, unsigned_write: UnsignedWrite) -> None:
+    """A write without the form digest (and without a bearer token) is refused with an ErrorInfo."""
+    verify("error-info", unsigned_write.reply, section=DIGEST, evidence=[unsigned_write.reply.exchange])
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        case(
+            _meta("X-RequestDigest[missing].ErrorCode", "digest-error-code", DIGEST, "semantic", writes=True),
+            "CreateTask",
+        )
+    ],
+)
+def test_digest_error_code(item: str, unsigned_write: UnsignedWrite) -> None:
+    """The refusal names the digest: one of [MS-CSOMSPT] 2.2.1's digest error codes."""
+    codes = sorted(DIGEST_ERROR_CODES | {DIGEST_MISSING})
+    verify(
+        "error-info", unsigned_write.reply, codes=codes, section=DIGEST, level="semantic",
+        evidence=[unsigned_write.reply.exchange],
+    )  # fmt: skip

@@ -1,0 +1,173 @@
+"""``report.html``: one self-contained page (no scripts, no external assets, so it works offline and
+opens fast with thousands of cases): the run's facts and verdict, conformance per protocol and
+level, the matrix protocol → section → item × check, and every case that did not pass with its
+section, level, expected and actual, the exchanges (already redacted by the Target) and a curl
+command to reproduce it. Everything that came from a target is HTML-escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from html import escape
+
+from conformance.checks import LEVELS
+from conformance.report.verdict import Verdict
+from conformance.results import NOT_PASSED, OUTCOMES, CaseResult, Run, percent, summarize, totals
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+EVIDENCE_LIMIT = 6000  # characters of each exchange and each curl command shown
+EVIDENCE_CASES = 400  # cases not passed that show their exchanges; the rest point to results.json
+CELLS = {"passed": ("p", "✓"), "failed": ("f", "✗"), "error": ("e", "!"), "flaky": ("y", "~"),
+         "skipped": ("s", "–"), "known": ("k", "K")}  # fmt: skip
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{margin:0 0 .3em}table{border-collapse:collapse}td,th{padding:2px 6px;border:1px solid #ddd}
+th{background:#f4f4f4;text-align:left}.facts th{width:11em}.num{text-align:right}
+.banner{padding:.6em 1em;margin:1em 0;font-weight:bold;border-radius:4px}
+.ok{background:#dff5dd}.bad{background:#fbdcdc}.warn{background:#fff1c2}
+.m td{text-align:center;width:1.6em}.m td.i,.m td.sec{text-align:left;width:auto;font-family:monospace}
+.p{background:#dff5dd;color:#2a7a2a}.f,.e{background:#fbdcdc}.f a,.e a{color:#b00;font-weight:bold}
+.s{color:#999}.k{background:#fff1c2}.y{background:#fde3c8}
+summary{cursor:pointer}pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:.5em;
+max-height:30em;overflow:auto}dl{display:grid;grid-template-columns:8em 1fr;gap:2px 1em}dd{margin:0}
+.lvl{font-weight:bold;font-family:monospace}.c{margin:.2em 0;border-left:3px solid #e05d44;padding-left:.5em}
+""".strip()
+
+
+def _section_key(section: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in section.split("."))
+
+
+def _cut(text: str, limit: int = EVIDENCE_LIMIT) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}%"
+
+
+def _facts(run: Run, verdict: Verdict) -> Iterable[str]:
+    h = run.header
+    started = dt.datetime.fromisoformat(h.started).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    specs = ", ".join(f"{p} {v}" for p, v in sorted(h.spec_versions.items())) or "–"
+    rows = [("target", h.target), ("date", started), ("duration", f"{h.duration_s:.1f} s"),
+            ("suite version", h.suite_version), ("spec data", specs), ("profile", h.profile),
+            ("seed", str(h.seed)), ("repeat", str(h.repeat)), ("cases", str(len(run.cases))),
+            ("HTTP requests", str(h.http_requests)), ("checks run", str(h.checks_run)),
+            ("baseline", verdict.baseline or "none")]  # fmt: skip
+    yield '<table class="facts">'
+    yield from (f"<tr><th>{name}</th><td>{escape(value)}</td></tr>" for name, value in rows)
+    yield "</table>"
+
+
+def _banners(verdict: Verdict) -> Iterable[str]:
+    if verdict.aborted:
+        yield f'<div class="banner bad">Run aborted: {escape(verdict.aborted)}</div>'
+    for reason in verdict.hollow:
+        yield f'<div class="banner warn">Hollow run, not conformant: {escape(reason)}</div>'
+    if verdict.conformant:
+        known = f" ({len(verdict.known)} known failures in the baseline)" if verdict.known else ""
+        yield f'<div class="banner ok">Conformant: no MUST case failed{known}.</div>'
+    elif verdict.blocking:
+        yield f'<div class="banner bad">Not conformant: {len(verdict.blocking)} MUST cases not passed.</div>'
+
+
+def _levels_table(run: Run) -> Iterable[str]:
+    summary = summarize(run.cases)
+    heads = "".join(f"<th>{o}</th>" for o in OUTCOMES)
+    levels = "".join(f"<th>{level} %</th>" for level in LEVELS)
+    yield f"<table><tr><th>protocol</th>{heads}{levels}</tr>"
+    rows = [*summary.by_protocol.items(), ("all", summary.by_level)]
+    for protocol, by_level in rows:
+        counts = "".join(f'<td class="num">{n}</td>' for n in totals(by_level).values())
+        pcts = "".join(f'<td class="num">{_pct(percent(by_level.get(lv, {})))}</td>' for lv in LEVELS)
+        yield f"<tr><th>{escape(protocol)}</th>{counts}{pcts}</tr>"
+    yield "</table>"
+
+
+def _id_list(title: str, ids: tuple[str, ...]) -> Iterable[str]:
+    if ids:
+        yield f"<details><summary>{escape(title)}: {len(ids)}</summary><ul>"
+        yield from (f"<li><code>{escape(i)}</code></li>" for i in ids)
+        yield "</ul></details>"
+
+
+def _matrix(run: Run, anchors: dict[str, str], known: set[str]) -> Iterable[str]:
+    yield "<h2>Matrix</h2><p>"
+    yield " ".join(f'<span class="{css}">{mark}</span> {name}' for name, (css, mark) in CELLS.items())
+    yield " — a failing cell links to its details.</p>"
+    for protocol in sorted({c.protocol for c in run.cases}):
+        cases = [c for c in run.cases if c.protocol == protocol]
+        checks = sorted({c.check for c in cases})
+        rows: dict[tuple[str, str], dict[str, CaseResult]] = {}
+        for c in cases:
+            rows.setdefault((c.section, c.item), {})[c.check] = c
+        failed = sum(c.outcome in NOT_PASSED for c in cases)
+        yield f"<details open><summary><b>{escape(protocol)}</b>: {len(cases)} cases, {failed} not passed"
+        yield '</summary><table class="m"><tr><th>section</th><th>item</th>'
+        yield "".join(f"<th>{escape(check)}</th>" for check in checks) + "</tr>"
+        for section, item in sorted(rows, key=lambda key: (_section_key(key[0]), key[1])):
+            cells = "".join(_cell(rows[section, item].get(check), anchors, known) for check in checks)
+            yield f'<tr><td class="sec">{escape(section)}</td><td class="i">{escape(item)}</td>{cells}</tr>'
+        yield "</table></details>"
+
+
+def _cell(case: CaseResult | None, anchors: dict[str, str], known: set[str]) -> str:
+    if case is None:
+        return "<td></td>"
+    css, mark = CELLS["known" if case.id in known else case.outcome]
+    title = escape(f"{case.id}: {case.outcome} {case.message}"[:300])
+    if case.id in anchors:
+        return f'<td class="{css}" title="{title}"><a href="#{anchors[case.id]}">{mark}</a></td>'
+    return f'<td class="{css}" title="{title}">{mark}</td>'
+
+
+def _failure(case: CaseResult, anchor: str, known: bool, with_evidence: bool) -> Iterable[str]:
+    tag = " (known, in the baseline)" if known else ""
+    yield f'<details class="c" id="{anchor}"><summary><span class="lvl">{case.level.upper()}</span> '
+    yield f"{escape(case.section)} <code>{escape(case.id)}</code> — {case.outcome}{tag}</summary><dl>"
+    for name, value in (("section", case.section), ("level", case.level), ("item", case.item),
+                        ("check", case.check), ("expected", case.expected), ("actual", case.actual),
+                        ("message", case.message), ("outcomes", ", ".join(case.outcomes))):  # fmt: skip
+        if value:
+            yield f"<dt>{name}</dt><dd>{escape(value)}</dd>"
+    yield "</dl>"
+    if not with_evidence and case.evidence:
+        yield "<p>Exchanges: see results.json (only the first cases show them here).</p>"
+    for number, evidence in enumerate(case.evidence if with_evidence else (), 1):
+        yield f"<p>Exchange {number}</p><pre>{escape(_cut(evidence.text))}</pre>"
+        yield f"<p>Reproduce</p><pre>{escape(_cut(evidence.curl))}</pre>"
+    yield "</details>"
+
+
+def render(run: Run, verdict: Verdict) -> str:
+    known = set(verdict.known)
+    not_passed = sorted(
+        (c for c in run.cases if c.outcome in NOT_PASSED),
+        key=lambda c: (c.id in known, c.protocol, _section_key(c.section), c.id),
+    )
+    anchors = {c.id: f"c{n}" for n, c in enumerate(not_passed)}
+    title = f"CSOM conformance: {run.header.target}"
+    failures_title = "New failures (not in the baseline)" if verdict.baseline else "Not passed"
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        # nothing may load from anywhere: the page must work offline and never phone home
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        *_banners(verdict),
+        *_facts(run, verdict),
+        "<h2>Conformance by protocol and level</h2>",
+        "<p>Percentage: passed over judged cases (skipped cases do not count; known failures do).</p>",
+        *_levels_table(run),
+        *_id_list(failures_title, verdict.new_failures),
+        *_id_list("Known failures (in the baseline)", verdict.known),
+        *_id_list("Newly passing (in the baseline, passed now)", verdict.newly_passing),
+        *_id_list("Flaky (outcome flipped between repetitions)", verdict.flaky),
+        *_matrix(run, anchors, known),
+        f"<h2>Cases not passed ({len(not_passed)})</h2>",
+    ]  # fmt: skip
+    for number, case in enumerate(not_passed):
+        parts.extend(_failure(case, anchors[case.id], case.id in known, number < EVIDENCE_CASES))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
