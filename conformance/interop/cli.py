@@ -91,7 +91,23 @@ def _execute(
             f"--report-dir {report_dir}: cannot write there ({exc.strerror or exc})"
         ) from None
     click.echo(f"wrote {path}")
+    _refresh_report(report_dir)
     sys.exit(0 if all(r.outcome == "passed" for r in runs) else 1)
+
+
+def _refresh_report(report_dir: Path) -> None:
+    """Re-render report.html of a conformance run in the same folder, now with the interop table."""
+    from conformance.report import publish
+    from conformance.results import ResultsError, load_run
+
+    results = report_dir / "results.json"
+    if results.is_file():
+        try:
+            publish(load_run(results), report_dir)
+        except ResultsError as exc:
+            click.echo(f"report.html not refreshed: {exc}", err=True)
+            return
+        click.echo(f"added the interop table to {report_dir / 'report.html'}")
 
 
 @interop.command()

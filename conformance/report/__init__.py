@@ -20,6 +20,14 @@ from conformance.results import Run, write_results
 REPORT_FILES = ("results.json", "junit.xml", "report.html", "badge.svg", "badge.json")
 
 
+def _interop(folder: Path) -> dict | None:
+    """``conformance interop``'s results in the same folder, for the report's interop table."""
+    try:
+        return json.loads((folder / "interop.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def publish(run: Run, folder: Path | None, baseline: Baseline | None = None) -> Verdict:
     """The run's verdict; with ``folder``, the report files written there too."""
     verdict = judge(run, baseline)
@@ -27,7 +35,7 @@ def publish(run: Run, folder: Path | None, baseline: Baseline | None = None) -> 
         folder.mkdir(parents=True, exist_ok=True)
         header = {**asdict(run.header), "verdict": verdict.to_json()}
         write_results(folder / "results.json", header, run.cases)
-        (folder / "report.html").write_text(render(run, verdict), encoding="utf-8")
+        (folder / "report.html").write_text(render(run, verdict, _interop(folder)), encoding="utf-8")
         (folder / "badge.svg").write_text(badge_svg(run, verdict), encoding="utf-8")
         (folder / "badge.json").write_text(json.dumps(badge_json(run, verdict)) + "\n", encoding="utf-8")
     return verdict

@@ -7,8 +7,9 @@ command to reproduce it. Everything that came from a target is HTML-escaped."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
+from typing import Any
 
 from conformance.checks import LEVELS
 from conformance.report.verdict import Verdict
@@ -140,7 +141,28 @@ def _failure(case: CaseResult, anchor: str, known: bool, with_evidence: bool) ->
     yield "</details>"
 
 
-def render(run: Run, verdict: Verdict) -> str:
+def _interop(document: Mapping[str, Any] | None) -> Iterable[str]:
+    """The interop table (``conformance interop``'s interop.json): scenarios down, client builds across."""
+    runs = (document or {}).get("runs") or []
+    if not runs:
+        return
+    columns = [f"{r.get('client')} {r.get('build') or ''}".strip() for r in runs]
+    outcomes: dict[str, dict[int, str]] = {}
+    for column, client_run in enumerate(runs):
+        for scenario in client_run.get("scenarios") or []:
+            outcomes.setdefault(str(scenario.get("name")), {})[column] = str(scenario.get("outcome"))
+    yield "<h2>Interop: real clients against the target</h2>"
+    yield "<table><tr><th>scenario</th>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr>"
+    for name, by_column in outcomes.items():
+        cells = "".join(
+            f'<td class="{escape(by_column.get(i, "skip"))}">{escape(by_column.get(i, "–"))}</td>'
+            for i in range(len(runs))
+        )
+        yield f"<tr><th>{escape(name)}</th>{cells}</tr>"
+    yield "</table>"
+
+
+def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None) -> str:
     known = set(verdict.known)
     not_passed = sorted(
         (c for c in run.cases if c.outcome in NOT_PASSED),
@@ -164,6 +186,7 @@ def render(run: Run, verdict: Verdict) -> str:
         *_id_list("Known failures (in the baseline)", verdict.known),
         *_id_list("Newly passing (in the baseline, passed now)", verdict.newly_passing),
         *_id_list("Flaky (outcome flipped between repetitions)", verdict.flaky),
+        *_interop(interop),
         *_matrix(run, anchors, known),
         f"<h2>Cases not passed ({len(not_passed)})</h2>",
     ]  # fmt: skip
