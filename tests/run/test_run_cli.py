@@ -21,7 +21,7 @@ from tests.run.conftest import conformance
 QUICK = ("run", "--profile", "quick")
 SMALL = (*QUICK, "--protocol", "wmcsom", "-k", "object-type")  # about 45 cases, a second or two
 # anything a browser would fetch: a src attribute, an href that is not a fragment, CSS url() or @import
-ASSET = re.compile(r"""\ssrc\s*=|\shref\s*=\s*["']?(?!#)|url\(|@import|<script|<link""", re.IGNORECASE)
+ASSET = re.compile(r"""\ssrc\s*=|\shref\s*=\s*(?!["']?#)|url\(|@import|<script|<link""", re.IGNORECASE)
 USER_SETTINGS = "ms-wmcsom/SP.WorkManagement.OM.UserSettings/object-type"
 LOCATION = "ms-wmcsom/SP.WorkManagement.OM.Location/object-type"
 
