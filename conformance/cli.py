@@ -176,3 +176,37 @@ def _user_secrets(variables: tuple[str, ...], option: str) -> dict[str, str]:
 
 main.add_command(run_command)
 main.add_command(merge_command)
+
+
+@main.command()
+@click.option(
+    "--fault", "faults", multiple=True, metavar="NAME", help="Only these catalogue entries (repeatable)."
+)
+@click.option(
+    "--profile", default="quick", type=click.Choice(["quick", "default", "thorough"]), show_default=True
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Also write the table (markdown) here."
+)
+def selftest(faults: tuple[str, ...], profile: str, out: Path | None) -> None:
+    """Run the cases against the reference server behind each fault of the catalogue (and each benign
+    variation) and print the detection table. Exit 1 when a fault goes undetected or a benign
+    variation fails a MUST case."""
+    from conformance.faults import CATALOGUE
+    from conformance.selftest import detect, table
+
+    names = [entry.name for entry in CATALOGUE]
+    unknown = sorted(set(faults) - set(names))
+    if unknown:
+        raise click.UsageError(f"no such fault: {', '.join(unknown)} (see conformance/faults)")
+    detections = []
+    for name in faults or names:
+        detections.append(detect(name, profile=profile))
+        click.echo(f"{name}: {'ok' if detections[-1].ok else 'NOT OK'}", err=True)
+    text = table(detections)
+    click.echo(text)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    score = sum(d.ok for d in detections)
+    click.echo(f"\n{score}/{len(detections)} as expected")
+    sys.exit(0 if score == len(detections) else 1)

@@ -6,17 +6,22 @@ items, then ``List.GetItemById``), saves and publishes a definition named with t
 subscribes it to that list and to the web (a site workflow) and starts an instance on the item and
 one on the site, so that every workflow method has real arguments and ``EnumerateInstancesForSite``
 has an item. It fills values by the parameter names of the spec's method tables (``listId``,
-``itemId``, ``itemGuid``, ``definitionId``, ``workflowDefinitionId``, ``subscriptionId``,
-``eventSourceId``, ``instanceId``) and object-path providers (``subscription``,
-``parentSubscription``, ``instance``, ``definition``). A read-only run looks existing objects up
-instead. Everything goes through the wire codec and :class:`~conformance.target.Target`, so it works
-on any server; :func:`clean_up_workflow` removes what was created and never raises.
+``itemId``, ``itemGuid``, ``parentContentTypeId``, ``definitionId``, ``workflowDefinitionId``,
+``subscriptionId``, ``eventSourceId``, ``instanceId``, ``associationName``, ``leafFileName``) and
+object-path providers (``subscription``, ``parentSubscription``, ``instance``, ``definition``).
+Calls that change or remove an object get one of their own, as ``Method.parameter`` values: a
+suspended instance for ResumeWorkflow, running ones for CancelWorkflow and TerminateWorkflow, a
+spare definition for DeprecateDefinition and DeleteDefinition, a spare subscription for
+DeleteSubscription. A read-only run looks existing objects up instead. Everything goes through the
+wire codec and :class:`~conformance.target.Target`, so it works on any server;
+:func:`clean_up_workflow` removes what was created (terminating every running instance of the
+run's subscriptions, whoever started it) and never raises.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,7 +29,7 @@ from conformance.probe import web
 from conformance.shapes import Catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import QuerySpec, RequestBuilder, scope_error
-from conformance.wire.values import ObjectPathRef
+from conformance.wire.values import ObjectPathRef, ValueObject
 
 WF = "Microsoft.SharePoint.Client.WorkflowServices."
 # A workflow that waits a day, so its instances stay running for suspend, resume, cancel and
@@ -34,6 +39,17 @@ WAITING_XAML = (
     '<Sequence><Delay Duration="1.00:00:00" /></Sequence></Activity>'
 )
 ITEM_IDS_TRIED = range(1, 11)  # the list's first item ids, probed for an item that exists
+# Method-qualified arguments (probe.Arguments: "Method.parameter" wins over "parameter"): calls that
+# change an instance's state get an instance of their own, so one case does not spoil another's.
+RESUMED = "ResumeWorkflow.instance"  # suspended at provisioning
+OWN_INSTANCES = (
+    RESUMED,
+    "CancelWorkflow.instance",
+    "TerminateWorkflow.instance",
+    "CancelWorkflow.instanceId",
+)
+# SP.ContentTypeId, a client value type of MS-CSOMSPT (TypeId as in conformance/server/core.py)
+CONTENT_TYPE_ID = "da0f1e90-296f-480e-bc27-cefe51eff241"
 # WorkflowStatus names (3.1.5.12) of an instance that may still run
 RUNNING = ("NotStarted", "Started", "Suspended", "Canceling")
 
@@ -123,10 +139,6 @@ def children(value: Any) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def ids_of(values: Iterable[Any]) -> list[uuid.UUID]:
-    return [v for v in values if isinstance(v, uuid.UUID)]
-
-
 def getter(catalogue: Catalogue, kind: str, method: str, value: Any) -> Provider:
     """A provider of ``<kind>Service.<method>(value)`` (GetSubscription, GetInstance ...)."""
     return lambda builder: builder.method(service(builder, catalogue, kind), method, value)
@@ -146,199 +158,243 @@ def provision_workflow(
 ) -> WorkflowWorld:
     """Provision (or, read-only, find) the workflow arguments into ``values``; reasons for missing
     ones go to ``problems``. Returns what was created."""
-    world = WorkflowWorld()
-    name = f"{run_id} conformance workflow"
+    run = _Provisioning(target, catalogue, run_id, values, problems)
     # a client-side object, not saved: SaveDefinition cases save it, others only pass it
-    values["definition"] = lambda builder: new_definition(builder, catalogue, name)
-    _find_list_item(target, catalogue, world, values, problems)
+    values["definition"] = lambda builder: new_definition(
+        builder, catalogue, f"{run_id} conformance workflow"
+    )
+    run.find_list_item()
     if read_only:
-        _find_existing(target, catalogue, values, problems)
-        return world
-    definition_id = _save_definition(target, catalogue, name, problems)
-    if definition_id is None:
-        return world
-    world.definitions.append(definition_id)
-    values["definitionId"] = values["workflowDefinitionId"] = definition_id
-    site_subscription = _publish_and_subscribe(target, catalogue, run_id, world, values, problems)
-    _start(target, catalogue, world, site_subscription, values, problems)
-    return world
+        run.find_existing()
+        return run.world
+    definitions = run.save_definitions()
+    if "main" in definitions:
+        values["definitionId"] = values["workflowDefinitionId"] = definitions["main"]
+        subscriptions = run.publish_and_subscribe(definitions)
+        if "list" in subscriptions:
+            run.start(subscriptions)
+    return run.world
 
 
-def _find_list_item(
-    target: Target,
-    catalogue: Catalogue,
-    world: WorkflowWorld,
-    values: MutableMapping[str, Any],
-    problems: list[str],
-) -> None:
-    """A list of the current web with an item; the suite cannot create lists on a real server."""
-    builder = RequestBuilder()
-    current = web(builder)
-    web_query = builder.query(current, QuerySpec.select("Id"))
-    lists_query = builder.query(
-        builder.property(current, "Lists"), QuerySpec.select(), QuerySpec.select("Id", "ItemCount")
-    )
-    reply = target.process_query(builder.build())
-    web_value = result(reply, web_query)
-    world.web_id = web_value.get("Id") if isinstance(web_value, dict) else None
-    candidates = [lst["Id"] for lst in children(result(reply, lists_query)) if lst.get("ItemCount")]
-    if not candidates:
-        problems.append(f"the current web has no list with items: {reply.exchange.describe(600)}")
-        return
-    builder = RequestBuilder()
-    found = builder.method(builder.property(web(builder), "Lists"), "GetById", candidates[0])
-    probes = []
-    for item_id in ITEM_IDS_TRIED:
-        with builder.exception_scope() as scope_id:
-            item = builder.method(found, "GetItemById", item_id)
-            probes.append((scope_id, builder.query(item, QuerySpec.select("Id", "FieldValues"))))
-    reply = target.process_query(builder.build())
-    items = [v for v in (scoped_result(reply, s, q) for s, q in probes) if isinstance(v, dict)]
-    if not items:
-        problems.append(f"list {candidates[0]} has none of the items {list(ITEM_IDS_TRIED)}")
-        return
-    world.list_id, world.item_id = candidates[0], items[0].get("Id")
-    values["listId"], values["itemId"] = world.list_id, world.item_id
-    guid = (items[0].get("FieldValues") or {}).get("GUID")
-    if isinstance(guid, uuid.UUID):
-        values["itemGuid"] = guid
+@dataclass
+class _Provisioning:
+    """One provisioning run: where it sends, the values and problems it fills in, what it made."""
 
+    target: Target
+    catalogue: Catalogue
+    run_id: str
+    values: MutableMapping[str, Any]
+    problems: list[str]
+    world: WorkflowWorld = field(default_factory=WorkflowWorld)
 
-def _save_definition(
-    target: Target, catalogue: Catalogue, name: str, problems: list[str]
-) -> uuid.UUID | None:
-    builder = RequestBuilder()
-    saved = builder.call(
-        service(builder, catalogue, "Deployment"), "SaveDefinition", new_definition(builder, catalogue, name)
-    )
-    reply = target.process_query(builder.build())
-    definition_id = result(reply, saved)
-    if not isinstance(definition_id, uuid.UUID):
-        problems.append(f"SaveDefinition returned no definition id: {reply.exchange.describe(600)}")
-        return None
-    return definition_id
+    def _service(self, builder: RequestBuilder, kind: str) -> ObjectPathRef:
+        return service(builder, self.catalogue, kind)
 
+    def _missing(self, what: str, reply: CsomReply | None = None) -> None:
+        self.problems.append(f"{what}: {reply.exchange.describe(600)}" if reply else what)
 
-def _publish_and_subscribe(
-    target: Target,
-    catalogue: Catalogue,
-    run_id: str,
-    world: WorkflowWorld,
-    values: MutableMapping[str, Any],
-    problems: list[str],
-) -> uuid.UUID | None:
-    """PublishDefinition, then a list subscription (the arguments) and a site subscription (each in
-    its own scope); returns the site subscription's id."""
-    definition_id = values["definitionId"]
-    builder = RequestBuilder()
-    builder.call(service(builder, catalogue, "Deployment"), "PublishDefinition", definition_id)
-    subscriptions = service(builder, catalogue, "Subscription")
-    planned = {}
-    names = {key: f"{run_id} conformance {key} subscription" for key in ("list", "site")}
-    for key, source in (("list", world.list_id), ("site", world.web_id)):
-        if source is not None:
+    def find_list_item(self) -> None:
+        """A list of the current web with an item; the suite cannot create lists on a real server."""
+        builder = RequestBuilder()
+        current = web(builder)
+        web_query = builder.query(current, QuerySpec.select("Id"))
+        lists_query = builder.query(
+            builder.property(current, "Lists"), QuerySpec.select(), QuerySpec.select("Id", "ItemCount")
+        )
+        reply = self.target.process_query(builder.build())
+        web_value = result(reply, web_query)
+        self.world.web_id = web_value.get("Id") if isinstance(web_value, dict) else None
+        candidates = [lst["Id"] for lst in children(result(reply, lists_query)) if lst.get("ItemCount")]
+        if not candidates:
+            self._missing("the current web has no list with items", reply)
+            return
+        builder = RequestBuilder()
+        found = builder.method(builder.property(web(builder), "Lists"), "GetById", candidates[0])
+        probes = []
+        for item_id in ITEM_IDS_TRIED:
             with builder.exception_scope() as scope_id:
-                subscription = new_subscription(builder, catalogue, names[key], definition_id, source)
-                planned[key] = (scope_id, builder.call(subscriptions, "PublishSubscription", subscription))
-    reply = target.process_query(builder.build())
-    published = {key: scoped_result(reply, *ids) for key, ids in planned.items()}
-    world.subscriptions += ids_of(published.values())
-    subscription_id = published.get("list")
-    if not isinstance(subscription_id, uuid.UUID):
-        problems.append(f"no list subscription was published: {reply.exchange.describe(600)}")
-    else:
-        values["subscriptionId"], values["eventSourceId"] = subscription_id, world.list_id
-        values["associationName"] = names["list"]  # InteropService: the subscription by its name
-        values["subscription"] = values["parentSubscription"] = getter(
-            catalogue, "Subscription", "GetSubscription", subscription_id
-        )
-    site = published.get("site")
-    return site if isinstance(site, uuid.UUID) else None
+                item = builder.method(found, "GetItemById", item_id)
+                probes.append((scope_id, builder.query(item, QuerySpec.select("Id", "FieldValues"))))
+        reply = self.target.process_query(builder.build())
+        items = [v for v in (scoped_result(reply, s, q) for s, q in probes) if isinstance(v, dict)]
+        if not items:
+            self._missing(f"list {candidates[0]} has none of the items {list(ITEM_IDS_TRIED)}")
+            return
+        self.world.list_id, self.world.item_id = candidates[0], items[0].get("Id")
+        self.values["listId"], self.values["itemId"] = self.world.list_id, self.world.item_id
+        fields = items[0].get("FieldValues") or {}
+        if isinstance(fields.get("GUID"), uuid.UUID):
+            self.values["itemGuid"] = fields["GUID"]
+        if isinstance(content_type := fields.get("ContentTypeId"), str):  # the item's, as SP.ContentTypeId
+            self.values["parentContentTypeId"] = ValueObject(CONTENT_TYPE_ID, {"StringValue": content_type})
 
+    def save_definitions(self) -> dict[str, uuid.UUID]:
+        """The main definition (the arguments) and a spare one that DeprecateDefinition and
+        DeleteDefinition may take (no subscription holds on to it)."""
+        builder = RequestBuilder()
+        deployment = self._service(builder, "Deployment")
+        planned = {}
+        for key in ("main", "spare"):
+            with builder.exception_scope() as scope_id:
+                definition = new_definition(
+                    builder, self.catalogue, f"{self.run_id} conformance {key} workflow"
+                )
+                planned[key] = (scope_id, builder.call(deployment, "SaveDefinition", definition))
+        reply = self.target.process_query(builder.build())
+        saved = _ids(reply, planned)
+        self.world.definitions += saved.values()
+        if "main" not in saved:
+            self._missing("SaveDefinition returned no definition id", reply)
+        return saved
 
-def _start(
-    target: Target,
-    catalogue: Catalogue,
-    world: WorkflowWorld,
-    site_subscription: uuid.UUID | None,
-    values: MutableMapping[str, Any],
-    problems: list[str],
-) -> None:
-    """An instance on the item (``instanceId``) and a site workflow instance (so that
-    EnumerateInstancesForSite has an item on any target), each in its own scope."""
-    builder = RequestBuilder()
-    instances = service(builder, catalogue, "Instance")
-    planned = {}
-    if "subscriptionId" in values:
-        with builder.exception_scope() as scope_id:
-            on_item = builder.call(
-                instances,
-                "StartWorkflowOnListItemBySubscriptionId",
-                values["subscriptionId"],
-                world.item_id,
-                {},
+    def publish_and_subscribe(self, definitions: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:
+        """PublishDefinition of both, a collateral file, then subscriptions of the main definition:
+        to the list (the arguments), to the web (a site workflow) and a spare one for
+        DeleteSubscription (no instance holds on to it); each call in its own scope."""
+        main, values, names = definitions["main"], self.values, self._names("subscription")
+        builder = RequestBuilder()
+        deployment = self._service(builder, "Deployment")
+        published = {}
+        for key, definition_id in definitions.items():
+            with builder.exception_scope() as scope_id:
+                builder.call(deployment, "PublishDefinition", definition_id)
+            published[key] = scope_id
+        leaf = f"{self.run_id}-collateral.txt"
+        with builder.exception_scope() as collateral:
+            builder.call(deployment, "SaveCollateral", main, leaf, b"csom-conformance")
+        subscriptions = self._service(builder, "Subscription")
+        planned = {}
+        for key, source in (
+            ("list", self.world.list_id),
+            ("site", self.world.web_id),
+            ("spare", self.world.list_id),
+        ):
+            if source is not None:
+                with builder.exception_scope() as scope_id:
+                    subscription = new_subscription(builder, self.catalogue, names[key], main, source)
+                    planned[key] = (
+                        scope_id,
+                        builder.call(subscriptions, "PublishSubscription", subscription),
+                    )
+        reply = self.target.process_query(builder.build())
+        made = _ids(reply, planned)
+        self.world.subscriptions += made.values()
+        if "spare" in definitions and _succeeded(reply, published["spare"]):
+            values["DeprecateDefinition.definitionId"] = values["DeleteDefinition.definitionId"] = (
+                definitions["spare"]
             )
-            planned["item"] = (scope_id, on_item)
-    if site_subscription is not None:
-        with builder.exception_scope() as scope_id:
-            subscription = builder.method(
-                service(builder, catalogue, "Subscription"), "GetSubscription", site_subscription
-            )
-            planned["site"] = (scope_id, builder.call(instances, "StartWorkflow", subscription, {}))
-    if not planned:
-        return
-    reply = target.process_query(builder.build())
-    started = {key: scoped_result(reply, *ids) for key, ids in planned.items()}
-    world.instances += ids_of(started.values())
-    if not isinstance(started.get("site"), uuid.UUID):
-        problems.append("no site workflow instance was started (EnumerateInstancesForSite may be empty)")
-    instance_id = started.get("item")
-    if not isinstance(instance_id, uuid.UUID):
-        problems.append(f"no workflow instance was started on the item: {reply.exchange.describe(600)}")
-        return
-    values["instanceId"] = instance_id
-    values["instance"] = getter(catalogue, "Instance", "GetInstance", instance_id)
-
-
-def _find_existing(
-    target: Target, catalogue: Catalogue, values: MutableMapping[str, Any], problems: list[str]
-) -> None:
-    """Read-only: the first definition, subscription and site workflow instance of the web."""
-    builder = RequestBuilder()
-    planned = {}
-    for key, kind, method, args, fields in (
-        ("definition", "Deployment", "EnumerateDefinitions", (False,), ("Id",)),
-        (
-            "subscription",
-            "Subscription",
-            "EnumerateSubscriptions",
-            (),
-            ("Id", "DefinitionId", "EventSourceId"),
-        ),
-        ("instance", "Instance", "EnumerateInstancesForSite", (), ("Id",)),
-    ):
-        with builder.exception_scope() as scope_id:
-            found = builder.method(service(builder, catalogue, kind), method, *args)
-            planned[key] = (scope_id, builder.query(found, QuerySpec.select(), QuerySpec.select(*fields)))
-    reply = target.process_query(builder.build())
-    first = {key: next(iter(children(scoped_result(reply, *ids))), None) for key, ids in planned.items()}
-    for key, found in first.items():
-        if found is None:
-            problems.append(f"read-only run: the target has no workflow {key} to read")
-    if (definition := first["definition"]) is not None:
-        values["definitionId"] = values["workflowDefinitionId"] = definition.get("Id")
-    if (subscription := first["subscription"]) is not None:
-        values["subscriptionId"], values["eventSourceId"] = (
-            subscription.get("Id"),
-            subscription.get("EventSourceId"),
-        )
-        values["definitionId"] = values["workflowDefinitionId"] = subscription.get("DefinitionId")
+        if _succeeded(reply, collateral):
+            values["leafFileName"] = leaf  # GetCollateralUri and DeleteCollateral find it
+        if "spare" in made:
+            values["DeleteSubscription.subscriptionId"] = made["spare"]
+        if "list" not in made:
+            self._missing("no list subscription was published", reply)
+            return made
+        values["subscriptionId"], values["eventSourceId"] = made["list"], self.world.list_id
+        values["associationName"] = names["list"]  # InteropService names a subscription so
         values["subscription"] = values["parentSubscription"] = getter(
-            catalogue, "Subscription", "GetSubscription", subscription.get("Id")
+            self.catalogue, "Subscription", "GetSubscription", made["list"]
         )
-    if (instance := first["instance"]) is not None:
-        values["instanceId"] = instance.get("Id")
-        values["instance"] = getter(catalogue, "Instance", "GetInstance", instance.get("Id"))
+        return made
+
+    def _names(self, kind: str) -> dict[str, str]:
+        return {key: f"{self.run_id} conformance {key} {kind}" for key in ("list", "site", "spare")}
+
+    def start(self, subscriptions: dict[str, uuid.UUID]) -> None:
+        """Instances on the item: the arguments' (``instanceId``) and one of its own for each call
+        that changes an instance's state, and a site workflow instance (so that
+        EnumerateInstancesForSite has an item on any target); then the one ResumeWorkflow takes
+        is suspended."""
+        builder = RequestBuilder()
+        instances = self._service(builder, "Instance")
+        planned = {}
+        on_item = (subscriptions["list"], self.world.item_id, {})
+        for key in ("instance", *OWN_INSTANCES):
+            with builder.exception_scope() as scope_id:
+                planned[key] = (
+                    scope_id,
+                    builder.call(instances, "StartWorkflowOnListItemBySubscriptionId", *on_item),
+                )
+        if "site" in subscriptions:
+            with builder.exception_scope() as scope_id:
+                site = builder.method(
+                    self._service(builder, "Subscription"), "GetSubscription", subscriptions["site"]
+                )
+                planned["site"] = (scope_id, builder.call(instances, "StartWorkflow", site, {}))
+        reply = self.target.process_query(builder.build())
+        started = _ids(reply, planned)
+        self.world.instances += started.values()
+        if "site" not in started:
+            self._missing("no site workflow instance was started (EnumerateInstancesForSite may be empty)")
+        if "instance" not in started:
+            self._missing("no workflow instance was started on the item", reply)
+        for key, instance_id in started.items():
+            if key == "instance":
+                self.values["instanceId"] = instance_id
+            if key != "site":
+                by_id = key.endswith("Id")
+                self.values[key] = (
+                    instance_id if by_id else getter(self.catalogue, "Instance", "GetInstance", instance_id)
+                )
+        if RESUMED in started:
+            self._suspend(started[RESUMED])
+
+    def _suspend(self, instance_id: uuid.UUID) -> None:
+        builder = RequestBuilder()
+        instances = self._service(builder, "Instance")
+        builder.call(instances, "SuspendWorkflow", builder.method(instances, "GetInstance", instance_id))
+        reply = self.target.process_query(builder.build())
+        if reply.response is None or reply.response.header.error_info is not None:
+            self._missing("the instance for ResumeWorkflow was not suspended", reply)
+
+    def find_existing(self) -> None:
+        """Read-only: the first definition, subscription and site workflow instance of the web."""
+        builder = RequestBuilder()
+        planned = {}
+        for key, kind, method, args, fields in (
+            ("definition", "Deployment", "EnumerateDefinitions", (False,), ("Id",)),
+            (
+                "subscription",
+                "Subscription",
+                "EnumerateSubscriptions",
+                (),
+                ("Id", "DefinitionId", "EventSourceId"),
+            ),
+            ("instance", "Instance", "EnumerateInstancesForSite", (), ("Id",)),
+        ):
+            with builder.exception_scope() as scope_id:
+                found = builder.method(self._service(builder, kind), method, *args)
+                planned[key] = (scope_id, builder.query(found, QuerySpec.select(), QuerySpec.select(*fields)))
+        reply = self.target.process_query(builder.build())
+        first = {key: next(iter(children(scoped_result(reply, *ids))), None) for key, ids in planned.items()}
+        values = self.values
+        for key, found in first.items():
+            if found is None:
+                self._missing(f"read-only run: the target has no workflow {key} to read")
+        if (definition := first["definition"]) is not None:
+            values["definitionId"] = values["workflowDefinitionId"] = definition.get("Id")
+        if (subscription := first["subscription"]) is not None:
+            values["subscriptionId"] = subscription.get("Id")
+            values["eventSourceId"] = subscription.get("EventSourceId")
+            values["definitionId"] = values["workflowDefinitionId"] = subscription.get("DefinitionId")
+            values["subscription"] = values["parentSubscription"] = getter(
+                self.catalogue, "Subscription", "GetSubscription", subscription.get("Id")
+            )
+        if (instance := first["instance"]) is not None:
+            values["instanceId"] = instance.get("Id")
+            values["instance"] = getter(self.catalogue, "Instance", "GetInstance", instance.get("Id"))
+
+
+def _ids(reply: CsomReply, planned: Mapping[str, tuple[int, int]]) -> dict[str, uuid.UUID]:
+    """The GUIDs scoped calls returned (SaveDefinition, PublishSubscription, Start…), by key."""
+    return {
+        key: v for key, read in planned.items() if isinstance(v := scoped_result(reply, *read), uuid.UUID)
+    }
+
+
+def _succeeded(reply: CsomReply, scope_id: int) -> bool:
+    results = reply.response.results if reply.response else {}
+    return scope_id in results and scope_error(results[scope_id]) is None
 
 
 # ---------------------------------------------------------------------------------------- clean-up

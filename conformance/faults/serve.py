@@ -1,0 +1,60 @@
+"""Run any ASGI app under uvicorn in a background thread on a free loopback port.
+
+    with BackgroundServer(app) as server:
+        httpx.get(server.url + "/")
+
+The same start-up as ``conformance.server.ReferenceServer`` (which could use this class).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+
+
+class BackgroundServer:
+    """Serves ``app`` until the context exits; extra keyword arguments go to ``uvicorn.Config``."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        self.app = app
+        self._host, self._port = host, port
+        self._options = {"log_level": "warning", "access_log": False, "lifespan": "off", **options}
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    def __enter__(self) -> BackgroundServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted connections inherit it; without it every answer waits for the client's delayed ACK
+        # (~40 ms on Linux): uvicorn sets TCP_NODELAY only on sockets it binds itself
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self._host, self._port))
+        self._port = sock.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(self.app, **self._options))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the server on {self.url} failed to start")
+            threading.Event().wait(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Ask the server to stop without waiting (``join`` waits): stopping many at once is faster."""
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self.join()

@@ -1,0 +1,91 @@
+"""The suite judged by the suite: does each named fault make a case fail, at the right section?
+
+For every entry of the fault catalogue (conformance/faults) a fresh reference server runs behind a
+:class:`~conformance.faults.FaultProxy` applying that one fault, and the cases run against the proxy.
+A fault is *detected* when at least one case fails and a failing case names a section the fault
+breaks (the catalogue's, or one the proxy logged for what it changed). A benign variation passes
+when no ``must`` case fails. ``conformance selftest`` prints the table; tests/faults asserts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.faults import CATALOGUE, FaultProxy
+from conformance.runner.invoke import RunSettings, run
+from conformance.server import ReferenceServer
+
+TOKEN_ENV = "CONFORMANCE_SELFTEST_TOKEN"
+FAILED = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class Detection:
+    name: str
+    kind: str  # response | behaviour | benign
+    sections: tuple[str, ...]  # what the fault breaks: the catalogue's section and those the proxy logged
+    failing: tuple[tuple[str, str, str], ...]  # (case id, section, level) of cases that did not pass
+
+    @property
+    def benign(self) -> bool:
+        return self.kind == "benign"
+
+    @property
+    def named_by(self) -> tuple[str, ...]:
+        """Failing cases whose section is one the fault breaks (or within it, or containing it)."""
+        return tuple(
+            case for case, section, _ in self.failing if any(_related(section, s) for s in self.sections)
+        )
+
+    @property
+    def must_failures(self) -> tuple[str, ...]:
+        return tuple(case for case, _, level in self.failing if level == "must")
+
+    @property
+    def ok(self) -> bool:
+        """Detected with its section named, or (benign) no ``must`` case failed."""
+        return not self.must_failures if self.benign else bool(self.named_by)
+
+
+def _related(one: str, other: str) -> bool:
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
+
+
+def detect(name: str, *, profile: str = "quick", seed: int = 0, keyword: str | None = None) -> Detection:
+    entry = next(e for e in CATALOGUE if e.name == name)
+    with tempfile.TemporaryDirectory() as folder, ReferenceServer(seed_data=True) as server:
+        os.environ[TOKEN_ENV] = server.token  # the calendar needs it; CSOM is anonymous on this server
+        with FaultProxy(server.url, name) as proxy:
+            settings = RunSettings(target=proxy.url, token_env=TOKEN_ENV, profile=profile, seed=seed,
+                                   report_dir=Path(folder), keyword=keyword)  # fmt: skip
+            with contextlib.redirect_stdout(io.StringIO()):  # the table is the output, not 37 run summaries
+                run(settings)
+            changes = proxy.changes
+        cases = json.loads((Path(folder) / "results.json").read_text(encoding="utf-8"))["cases"]
+    failing = tuple((c["id"], c["section"], c["level"]) for c in cases if c["outcome"] in FAILED)
+    sections = (entry.section, *sorted({change.section for change in changes}))
+    return Detection(name, entry.kind, sections, failing)
+
+
+def table(detections: Iterable[Detection]) -> str:
+    """Markdown: fault, kind, detected, the section, and the cases that caught it."""
+    lines = ["| fault | kind | result | sections | caught by (failing cases naming the section) |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for d in detections:
+        if d.benign:
+            result = "no MUST failure" if d.ok else f"{len(d.must_failures)} MUST failure(s)"
+            by = ", ".join(f"`{c}`" for c in d.must_failures[:3])
+        else:
+            result = (
+                "detected" if d.ok else ("failing cases name other sections" if d.failing else "NOT detected")
+            )
+            by = ", ".join(f"`{c}`" for c in d.named_by[:3]) + (" …" if len(d.named_by) > 3 else "")
+        lines.append(f"| `{d.name}` | {d.kind} | {result} | {', '.join(d.sections[:3])} | {by} |")
+    return "\n".join(lines)
