@@ -80,11 +80,9 @@ class Members:
 @pytest.fixture(scope="session")
 def members(request: pytest.FixtureRequest) -> Members:
     if request.config.getoption("--target") is None:  # the embedded reference server: its directory
-        from conformance.server.auth import DEFAULT_USER
-        from conformance.server.seed import CALENDAR_ACCESS, USERS
+        from conformance.server.seed import calendar_members
 
-        hidden = [u for u, _, _ in USERS if u != DEFAULT_USER and (DEFAULT_USER, u) not in CALENDAR_ACCESS]
-        return Members(str(DEFAULT_USER), str(hidden[0]) if hidden else None)
+        return Members(*calendar_members())
     return Members(os.environ.get(MEMBER_ENV) or None, os.environ.get(FORBIDDEN_ENV) or None)
 
 

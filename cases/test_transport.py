@@ -131,7 +131,9 @@ def scoped(target: Target, run_options: RunOptions) -> Scoped:
 
 def _header(exchange: Exchange, section: str) -> dict[str, Any]:
     """Element 0 of the answer as sent (not through the codec, which refuses a bad header)."""
-    verify("http-status", exchange, 200, section=section, evidence=[exchange])
+    # a CSOM answer, errors included, is HTTP 200 with a JSON array (3.1.4.1.8.2)
+    verify("http-status", exchange, 200, section=STRUCTURE, evidence=[exchange])
+    verify("content-type", exchange, "application/json", section=STRUCTURE, evidence=[exchange])
     verify("body-parses", exchange, "json", section=section, evidence=[exchange])
     array = exchange.json()
     shape = {"type": "array", "minItems": 1, "prefixItems": [{"type": "object"}]}

@@ -21,8 +21,10 @@ from pathlib import Path
 from conformance.faults import CATALOGUE, FaultProxy
 from conformance.runner.invoke import RunSettings, run
 from conformance.server import ReferenceServer
+from conformance.server.seed import calendar_members
 
 TOKEN_ENV = "CONFORMANCE_SELFTEST_TOKEN"
+MEMBER_ENV, FORBIDDEN_ENV = "CONFORMANCE_CALENDAR_MEMBER", "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER"
 FAILED = ("failed", "error")
 
 
@@ -62,6 +64,8 @@ def detect(name: str, *, profile: str = "quick", seed: int = 0, keyword: str | N
     entry = next(e for e in CATALOGUE if e.name == name)
     with tempfile.TemporaryDirectory() as folder, ReferenceServer(seed_data=True) as server:
         os.environ[TOKEN_ENV] = server.token  # the calendar needs it; CSOM is anonymous on this server
+        current, forbidden = calendar_members()  # what the calendar cases cannot learn over the wire
+        os.environ[MEMBER_ENV], os.environ[FORBIDDEN_ENV] = current, forbidden or ""
         with FaultProxy(server.url, name) as proxy:
             settings = RunSettings(target=proxy.url, token_env=TOKEN_ENV, profile=profile, seed=seed,
                                    report_dir=Path(folder), keyword=keyword)  # fmt: skip

@@ -57,3 +57,14 @@ def demo(conn: sqlite3.Connection, today: dt.date | None = None) -> None:
             (2, "Review contract", "Step 2: review", 5003, 0, at(0), 0, at(4, 12), 1, 2, "F-5003", ""),
         ],
     )
+
+
+def calendar_members() -> tuple[str, str | None]:
+    """The default caller's member id and one whose calendar it may not view (None if every one),
+    for the calendar cases against a reference server."""
+    from conformance.server.auth import DEFAULT_USER
+
+    hidden = [
+        user for user, _, _ in USERS if user != DEFAULT_USER and (DEFAULT_USER, user) not in CALENDAR_ACCESS
+    ]
+    return str(DEFAULT_USER), str(hidden[0]) if hidden else None

@@ -188,7 +188,6 @@ SCENARIOS: dict[str, Scenario] = {
     "error-info-without-code": error_info_without_code,
     "header-without-schema-version": _header_without("SchemaVersion"),
     "header-without-library-version": _header_without("LibraryVersion"),
-    "header-without-trace-correlation-id": _header_without("TraceCorrelationId"),
     "results-under-wrong-ids": results_under_wrong_ids,
     "csom-error-as-http-500": csom_error_as_http_500,
     "csom-wrong-content-type": csom_wrong_content_type,

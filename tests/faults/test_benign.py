@@ -115,12 +115,21 @@ def other_trace_correlation_id(reference: ReferenceServer, fault: FaultProxy) ->
     same_meaning(parse_response(outcome.direct.content), parse_response(outcome.proxied.content))
 
 
+def header_without_trace_correlation_id(reference: ReferenceServer, fault: FaultProxy) -> None:
+    outcome = _tasks(reference, fault)
+    direct, proxied = parse_response(outcome.direct.content), parse_response(outcome.proxied.content)
+    assert direct.header.trace_correlation_id and proxied.header.trace_correlation_id is None
+    same_meaning(direct, proxied)
+    assert [(c.protocol, c.section) for c in outcome.changes] == [HEADER]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "vendor-extension-properties": vendor_extension_properties,
     "reordered-members": reordered_members,
     "extra-whitespace": extra_whitespace,
     "newer-library-version": newer_library_version,
     "other-trace-correlation-id": other_trace_correlation_id,
+    "header-without-trace-correlation-id": header_without_trace_correlation_id,
 }
 
 
