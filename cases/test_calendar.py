@@ -319,6 +319,26 @@ def test_entries_within_period(group: schema.Group, answers: Answers) -> None:
     )  # fmt: skip
 
 
+def _comparable(group: schema.Group, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries' numeric and Boolean fields (their values decode the same from XML and JSON;
+    dates and strings are judged by the field cases)."""
+    names = [schema.leaf_name(f) for f in group.fields if f.type in ("long", "int", "bool")]
+    return [{n: e.get(n) for n in names} for e in _entries(document, group) if isinstance(e, dict)]
+
+
+@pytest.mark.parametrize(
+    "group", [case(_meta(f"formats.{g.name}", "xml-equals-json", BODY, "semantic"), g) for g in GROUPS]
+)
+def test_xml_and_json_answers_agree(group: schema.Group, answers: Answers) -> None:
+    """The same query answered as XML and as JSON gives the same entries (one resource, two media types)."""
+    as_json, as_xml = answers.get(JSON, **WITH_TASKS), answers.get(XML, **WITH_TASKS)
+    verify(
+        "equals", _comparable(group, _document(as_xml, XML)), _comparable(group, _document(as_json, JSON)),
+        what=f"{group.name} in the XML answer as in the JSON one", section=BODY, level="semantic",
+        evidence=[as_json, as_xml],
+    )  # fmt: skip
+
+
 # -------------------------------------------------------------------------------------- parameters
 
 TASKS = next(g for g in GROUPS if g.name == "Tasks")  # what includeTasks adds

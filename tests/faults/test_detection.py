@@ -14,7 +14,6 @@ KNOWN_GAPS = {
     "paging-skips": "a task lost from ReadTasks fails filter and sort cases, not a ReadTasks case",
     "paging-repeats": "a repeated task fails filter and sort cases, not a ReadTasks case",
     "write-ignored-set-property": "no case reads user settings back after SetUserSettings",
-    "calendar-xml-disagrees-with-json": "no case compares the XML answer with the JSON one",
     "calendar-member-ignored": "only the 403 case (Status Codes) catches it; no case reads another member",
 }
 
