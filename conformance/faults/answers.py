@@ -267,9 +267,9 @@ for _fault, _member, _kind in (
     # TraceCorrelationId, so a server may leave it out (shared/notes/csom-wire.md 4.1)
     ("header-without-trace-correlation-id", "TraceCorrelationId", "benign"),
 ):
-    REGISTRY.register(
-        _fault, _kind, MS_CSOM, HEADER, f"The answer's header (element 0) has no {_member}."
-    )(_header_without(_member))
+    REGISTRY.register(_fault, _kind, MS_CSOM, HEADER, f"The answer's header (element 0) has no {_member}.")(
+        _header_without(_member)
+    )
 
 
 @REGISTRY.register(
