@@ -21,17 +21,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.background import BackgroundServer
 from conformance.target import NO_DELAY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +59,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_listening(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
+        if process.poll() is not None:
             raise SystemExit(f"server on port {port} exited with {process.returncode}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -157,15 +156,6 @@ def latency_proxy(upstream: str) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
 
 
-def serve_in_thread(app: Starlette, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(
-        uvicorn.Config(app, port=port, log_level="warning", access_log=False, lifespan="off")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    wait_listening(port)
-    return server
-
-
 # --------------------------------------------------------------------------------- 3: throughput
 
 
@@ -206,13 +196,12 @@ def main() -> None:
     figures: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     }
-    port, proxy_port = free_port(), free_port()
+    port = free_port()
     server = reference_server(port)
     try:
         direct = run_suite(f"http://127.0.0.1:{port}", options.profile)
-        proxy = serve_in_thread(latency_proxy(f"http://127.0.0.1:{port}"), proxy_port)
-        slow = run_suite(f"http://127.0.0.1:{proxy_port}", options.profile)
-        proxy.should_exit = True
+        with BackgroundServer(latency_proxy(f"http://127.0.0.1:{port}")) as proxy:
+            slow = run_suite(proxy.url, options.profile)
         figures["suite"] = direct
         figures["suite_with_50ms"] = {**slow, "ratio_to_direct": round(slow["wall_s"] / direct["wall_s"], 2)}
         reference = {n: throughput(f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery", n,
@@ -224,7 +213,8 @@ def main() -> None:
     hello = hello_server(hello_port)
     try:
         bare = {
-            n: throughput(f"http://127.0.0.1:{hello_port}/", n, options.seconds, None) for n in (1, 8, 32)
+            n: throughput(f"http://127.0.0.1:{hello_port}/", n, options.seconds, SMALL_READ.encode())
+            for n in (1, 8, 32)
         }
     finally:
         hello.terminate()

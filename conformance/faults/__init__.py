@@ -17,7 +17,6 @@ from conformance.faults.catalogue import BENIGN, CATALOGUE, FAULTS, get
 from conformance.faults.docs import markdown_table
 from conformance.faults.model import Change, Fault
 from conformance.faults.proxy import FaultProxy
-from conformance.faults.serve import BackgroundServer
 
 
 def catalogue_table() -> str:
@@ -29,7 +28,6 @@ __all__ = [
     "BENIGN",
     "CATALOGUE",
     "FAULTS",
-    "BackgroundServer",
     "Change",
     "Fault",
     "FaultProxy",

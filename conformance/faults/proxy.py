@@ -24,6 +24,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from conformance.background import BackgroundServer
 from conformance.faults.catalogue import get
 from conformance.faults.jsontext import loads
 from conformance.faults.model import (
@@ -36,7 +37,6 @@ from conformance.faults.model import (
     RequestRewrite,
     ResponseRewrite,
 )
-from conformance.faults.serve import BackgroundServer
 
 log = logging.getLogger(__name__)
 

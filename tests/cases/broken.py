@@ -10,19 +10,18 @@ and rewrite the answer on its way back. Faults are plain functions of plain data
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from conformance.background import BackgroundServer
 
 CALENDAR, CSOM = "calendar", "csom"
 HOP_BY_HOP = frozenset({"host", "content-length", "transfer-encoding", "connection", "content-encoding"})
@@ -132,29 +131,6 @@ def proxy_app(upstream: Upstream, faults: tuple[Fault, ...]) -> Starlette:
 
 
 @contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a thread on a free loopback port; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # uvicorn sets TCP_NODELAY only on sockets it binds: without it each answer waits ~40 ms for
-    # the client's delayed ACK
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("broken server failed to start")
-        threading.Event().wait(0.005)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
 def broken_server(upstream: Upstream, *faults: Fault) -> Iterator[str]:
-    with serve(proxy_app(upstream, faults)) as url:
-        yield url
+    with BackgroundServer(proxy_app(upstream, faults), lifespan="on") as server:
+        yield server.url

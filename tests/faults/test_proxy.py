@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.faults import CATALOGUE, BackgroundServer, Fault, FaultProxy
+from conformance.background import BackgroundServer
+from conformance.faults import CATALOGUE, Fault, FaultProxy
 from conformance.faults.model import ResponseRewrite
 from tests.faults.helpers import WEEK, calendar, csom, process_query, read_tasks, settings_read
 

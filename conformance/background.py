@@ -3,14 +3,15 @@
     with BackgroundServer(app) as server:
         httpx.get(server.url + "/")
 
-The same start-up as ``conformance.server.ReferenceServer`` (which could use this class).
+The reference server, the fault proxy, the tests' broken servers and the benchmark's latency proxy
+all start this way.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -29,7 +30,7 @@ class BackgroundServer:
     def url(self) -> str:
         return f"http://{self._host}:{self._port}"
 
-    def __enter__(self) -> BackgroundServer:
+    def __enter__(self) -> Self:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # accepted connections inherit it; without it every answer waits for the client's delayed ACK
