@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.probe import Arguments, Route, plan_routes
+from conformance.probe import Arguments, Route, plan_routes, route_writes
 from conformance.pytest_plugin import RunOptions
 from conformance.shapes import Catalogue
 from conformance.shapes import catalogue as spec_catalogue
@@ -51,6 +51,6 @@ def snapshots(
 ) -> dict[str, Snapshot]:
     wanted = [
         (name, route) for name, route in routes.items()
-        if not (run_options.read_only and any(hop.writes for hop in route))
+        if not (run_options.read_only and route_writes(route))
     ]  # fmt: skip
     return take_snapshots(target, catalogue, wanted, arguments, run_options.batch_size)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conformance.case import CaseMeta, case
 from conformance.checks import verify
 from conformance.generate import draw, strategy_for
-from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, writes
+from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
 from conformance.pytest_plugin import PROFILES, RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
@@ -43,7 +43,7 @@ def _destructive_rank(method: Method) -> int:
 
 
 def _method_writes(spec_type: SpecType, method: Method) -> bool:
-    return writes(method.name) or any(hop.writes for hop in ROUTES.get(spec_type.name, ()))
+    return writes(method.name) or route_writes(ROUTES.get(spec_type.name, ()))
 
 
 def _method_cases(check: str, level: str = "must", only: Callable[[Method], Any] | None = None) -> list[Any]:
@@ -408,9 +408,7 @@ def read_only_sets(target: Target, arguments: Arguments, run_options: RunOptions
 
         return Probe((spec_type.name, prop.name), write)
 
-    wanted = [
-        (t, p) for t, p in READ_ONLY if t.name in ROUTES and not (run_options.read_only and ROUTES[t.name])
-    ]
+    wanted = [(t, p) for t, p in READ_ONLY if t.name in ROUTES and not run_options.read_only]
     return send_batched(target, [probe(t, p) for t, p in wanted], run_options.batch_size)
 
 

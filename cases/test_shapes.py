@@ -9,7 +9,7 @@ import pytest
 
 from conformance.case import CaseMeta, case
 from conformance.checks import verify
-from conformance.probe import plan_routes
+from conformance.probe import plan_routes, route_writes
 from conformance.shapes import catalogue
 from conformance.snapshots import Snapshot
 from conformance.spec.model import Property, SpecType
@@ -21,9 +21,7 @@ CLASSES = [t for t in CATALOGUE.types.values() if t.kind == "class"]
 
 def _meta(spec_type: SpecType, section: str, item: str, check: str) -> CaseMeta:
     route = ROUTES.get(spec_type.name, ())
-    return CaseMeta(
-        CATALOGUE.protocol_of[spec_type.name], section, item, check, writes=any(hop.writes for hop in route)
-    )
+    return CaseMeta(CATALOGUE.protocol_of[spec_type.name], section, item, check, writes=route_writes(route))
 
 
 def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapshot, Any]:

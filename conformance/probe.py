@@ -65,6 +65,11 @@ class Hop:
 Route = tuple[Hop, ...]
 
 
+def route_writes(route: Route) -> bool:
+    """Whether reaching the object along the route changes the target's state."""
+    return any(hop.writes for hop in route)
+
+
 def _edges(catalogue: Catalogue, spec_type: SpecType) -> list[Hop]:
     hops = []
     for prop in spec_type.properties:
