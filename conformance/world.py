@@ -85,7 +85,8 @@ def _find_existing(target: Target, catalogue: Catalogue, world: World) -> None:
     builder = RequestBuilder()
     query = builder.construct(catalogue.types[WM + "TaskQuery"].type_id)
     tasks = builder.method(_session(builder, catalogue), "ReadTasks", query)
-    read = builder.query(tasks, QuerySpec.select("Id"), QuerySpec.select("Id"))
+    # JSOM's load(tasks, 'Include(Id)'): nothing of the collection itself, the Id of each task
+    read = builder.query(tasks, QuerySpec(select_all_properties=False), QuerySpec.select("Id"))
     reply = target.process_query(builder.build())
     value = reply.response.results.get(read) if reply.response else None
     children = value.get("_Child_Items_") if isinstance(value, dict) else None
