@@ -102,8 +102,9 @@ def content_type(exchange: Exchange, media_type: str) -> None:
         raise Violation(f"Content-Type {media_type}", f"Content-Type {exchange.content_type or '(none)'}")
 
 
-@check("csom-response", "A ProcessQuery answer is a CSOM JSON array whose element 0 is a valid header.")
-def csom_response(reply: CsomReply) -> None:
+def _csom_response(reply: CsomReply) -> None:
+    """What every ProcessQuery check starts with: HTTP 200 and a CSOM JSON array with a valid header
+    (not a check of its own: no case calls it by name)."""
     if reply.exchange.status != 200:
         raise Violation("HTTP 200 with a CSOM JSON array", f"HTTP {reply.exchange.status}")
     if reply.response is None:
@@ -112,7 +113,7 @@ def csom_response(reply: CsomReply) -> None:
 
 @check("no-error", "The request succeeded: no ErrorInfo in the header.")
 def no_error(reply: CsomReply) -> None:
-    csom_response(reply)
+    _csom_response(reply)
     assert reply.response is not None
     error = reply.response.header.error_info
     if error is not None:
@@ -123,7 +124,7 @@ def no_error(reply: CsomReply) -> None:
 
 @check("error-info", "The request was refused with an ErrorInfo (optionally of a given type or code).")
 def error_info(reply: CsomReply, type_names: Sequence[str] = (), codes: Sequence[int] = ()) -> None:
-    csom_response(reply)
+    _csom_response(reply)
     assert reply.response is not None
     error = reply.response.header.error_info
     if error is None:
@@ -155,7 +156,7 @@ def scope_ok(reply: CsomReply, scope_id: int) -> None:
 def scope_refused(
     reply: CsomReply, scope_id: int, type_names: Sequence[str] = (), codes: Sequence[int] = ()
 ) -> None:
-    csom_response(reply)
+    _csom_response(reply)
     assert reply.response is not None
     header_error = reply.response.header.error_info
     if header_error is not None:  # the scope was not honoured, but the call was refused
