@@ -1,9 +1,10 @@
 """Benchmarks of the suite and the reference server, all measured in one run on this machine.
 
-    .venv/bin/python bench/run.py [--profile default] [--seconds 3] [--out bench/results.json]
+    .venv/bin/python bench/run.py [--profile default] [--workers N] [--seconds 3] [--out bench/results.json]
 
-1. The cases (profile) against the reference server: wall time, checks, HTTP requests, checks per
-   request, and the peak memory of the suite process.
+1. ``conformance run`` (profile, --workers: the command's default unless given) against the
+   reference server: wall time, checks, HTTP requests, checks per request, and the peak memory of
+   the suite's largest process.
 2. The same run through a local proxy that adds 50 ms to every request: wall time, ratio to 1.
 3. Reference-server throughput (ProcessQuery/s for a small read) at 1, 8 and 32 concurrent clients,
    next to a bare ASGI hello-world served the same way (uvicorn, own process), as a ratio.
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.background import BackgroundServer
+from conformance.runner.workers import default_workers
 from conformance.target import NO_DELAY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +48,6 @@ SMALL_READ = (
     '</Actions><ObjectPaths><Constructor Id="0" TypeId="{73b6f1d6-c69c-4787-8413-2bb14d336410}" />'
     '<Method Id="2" ParentId="0" Name="GetUserSettings" /></ObjectPaths></Request>'
 )
-SUITE_SCRIPT = """
-import resource, sys, pytest
-code = pytest.main(sys.argv[1:])
-print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-sys.exit(code)
-"""
 
 
 def free_port() -> int:
@@ -91,37 +88,20 @@ def hello_server(port: int) -> subprocess.Popen[bytes]:
 # ------------------------------------------------------------------------------- 1 and 2: the suite
 
 
-def run_suite(url: str, profile: str) -> dict[str, float]:
+def run_suite(url: str, profile: str, workers: int) -> dict[str, float]:
+    """``conformance run`` as a user runs it; peak memory is that of its largest process."""
+    exe = str(Path(sys.executable).with_name("conformance"))
     with tempfile.TemporaryDirectory() as report_dir:
-        options = [
-            "--target",
-            url,
-            "--token-env",
-            TOKEN_ENV,
-            "--profile",
-            profile,
-            "--report-dir",
-            report_dir,
-        ]
-        argv = [
-            sys.executable,
-            "-c",
-            SUITE_SCRIPT,
-            str(ROOT / "cases"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            *options,
-        ]
+        argv = [exe, "run", "--target", url, "--token-env", TOKEN_ENV, "--profile", profile,
+                "--workers", str(workers), "--report-dir", report_dir]  # fmt: skip
         started = time.perf_counter()
-        done = subprocess.run(
-            argv, cwd=ROOT, env={**os.environ, TOKEN_ENV: TOKEN}, capture_output=True, text=True
-        )
+        done = subprocess.run(argv, cwd=report_dir, env={**os.environ, TOKEN_ENV: TOKEN}, capture_output=True)
         wall = time.perf_counter() - started
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"conformance run exited {done.returncode}: {done.stderr.decode()[-2000:]}")
         results = json.loads((Path(report_dir) / "results.json").read_text())
-    peak = next(
-        (int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK_RSS_KB")), 0
-    )
+    # the largest finished descendant: the suite process, or its biggest worker
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     summary = results["summary"]
     return {
         "wall_s": round(wall, 2),
@@ -189,6 +169,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--profile", default="default", choices=["quick", "default", "thorough"])
+    parser.add_argument(
+        "--workers", type=int, default=None, help="--workers of the suite runs (default: its own)"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     options = parser.parse_args()
@@ -199,9 +182,11 @@ def main() -> None:
     port = free_port()
     server = reference_server(port)
     try:
-        direct = run_suite(f"http://127.0.0.1:{port}", options.profile)
+        workers = options.workers or default_workers(None)
+        figures["workers"] = workers
+        direct = run_suite(f"http://127.0.0.1:{port}", options.profile, workers)
         with BackgroundServer(latency_proxy(f"http://127.0.0.1:{port}")) as proxy:
-            slow = run_suite(proxy.url, options.profile)
+            slow = run_suite(proxy.url, options.profile, workers)
         figures["suite"] = direct
         figures["suite_with_50ms"] = {**slow, "ratio_to_direct": round(slow["wall_s"] / direct["wall_s"], 2)}
         reference = {n: throughput(f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery", n,
@@ -231,6 +216,7 @@ def main() -> None:
 def print_table(figures: dict[str, object]) -> None:
     suite, slow = figures["suite"], figures["suite_with_50ms"]
     print(f"machine: {figures['machine']}")
+    print(f"suite runs with --workers {figures['workers']}")
     print(f"1. suite direct      : {suite['wall_s']} s, {suite['cases']} cases, {suite['checks']} checks, "
           f"{suite['http_requests']} requests, {suite['checks_per_request']} checks/request, "
           f"peak {suite['peak_rss_mb']} MB")  # fmt: skip

@@ -14,7 +14,7 @@ from conformance.shapes import Catalogue
 from conformance.shapes import catalogue as spec_catalogue
 from conformance.snapshots import Snapshot, take_snapshots
 from conformance.target import Target
-from conformance.world import World, clean_up, provision
+from conformance.world import World, await_refresh, clean_up, provision
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +47,12 @@ def snapshots(
     catalogue: Catalogue,
     routes: dict[str, Route],
     arguments: Arguments,
+    world: World,
     run_options: RunOptions,
 ) -> dict[str, Snapshot]:
     wanted = [
         (name, route) for name, route in routes.items()
         if not (run_options.read_only and route_writes(route))
     ]  # fmt: skip
+    await_refresh(target, catalogue, world)
     return take_snapshots(target, catalogue, wanted, arguments, run_options.batch_size)

@@ -5,9 +5,10 @@ and allowed values, the status codes. Dates come from the target: a wide read (a
 of today) supplies the entries whose dates the ``from``/``to`` cases query. The spec text has no
 section numbers; cases cite its headings (Parameters, Body, Status Codes, Remarks).
 
-Which member id is the caller's own, and which one the caller may not view, cannot be learnt over
-the wire: on the embedded reference server its directory says; on another target the environment
-variables CONFORMANCE_CALENDAR_MEMBER and CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER do (the cases that
+Which member id is the caller's own, which one the caller may not view and which other one it may
+view cannot be learnt over the wire: on the embedded reference server its directory says; on
+another target the environment variables CONFORMANCE_CALENDAR_MEMBER,
+CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER and CONFORMANCE_CALENDAR_VIEWABLE_MEMBER do (the cases that
 need them skip, saying so, when they are unset).
 """
 
@@ -48,6 +49,7 @@ assert all(g.field(CALENDAR_DATE[g.name]).type == "datetime" for g in GROUPS), "
 UNSUPPORTED_MEDIA = "image/png"
 CURRENT = "«current member»"  # stands for the caller's own member id in parameter combinations
 MEMBER_ENV, FORBIDDEN_ENV = "CONFORMANCE_CALENDAR_MEMBER", "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER"
+VIEWABLE_ENV = "CONFORMANCE_CALENDAR_VIEWABLE_MEMBER"
 TODAY = dt.datetime.now(dt.UTC).date()
 WIDE = {FROM: (TODAY - dt.timedelta(days=366)).isoformat(), TO: (TODAY + dt.timedelta(days=366)).isoformat()}
 WITH_TASKS = {**WIDE, INCLUDE_TASKS: "true"}
@@ -75,6 +77,7 @@ def _open_ended(field: RestField) -> Level:
 class Members:
     current: str | None  # the caller's own member id
     forbidden: str | None  # a member whose calendar the caller may not view
+    viewable: str | None  # another member whose calendar the caller may view
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +86,7 @@ def members(request: pytest.FixtureRequest) -> Members:
         from conformance.server.seed import calendar_members
 
         return Members(*calendar_members())
-    return Members(os.environ.get(MEMBER_ENV) or None, os.environ.get(FORBIDDEN_ENV) or None)
+    return Members(*(os.environ.get(name) or None for name in (MEMBER_ENV, FORBIDDEN_ENV, VIEWABLE_ENV)))
 
 
 class Answers:
@@ -373,6 +376,36 @@ def test_member_omitted_is_current_user(media: str, answers: Answers, members: M
     verify(
         "equals", actual, expected, what=f"the Result for {MEMBER}={members.current}",
         section=PARAMETERS_SECTION, evidence=[omitted, explicit],
+    )  # fmt: skip
+
+
+def _identities(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Each group's entries by identity (dates and ids), so values a target computes at answer time
+    (IsDue …) do not tell two answers apart."""
+    return {
+        group.name: sorted(str(_identity(group, e)) for e in _entries(document, group) if isinstance(e, dict))
+        for group in GROUPS
+    }
+
+
+@pytest.mark.parametrize(
+    "media", [case(_meta(f"{MEMBER}[viewable]", "that-member", PARAMETERS_SECTION, "semantic"), JSON)]
+)
+def test_member_is_that_members_calendar(media: str, answers: Answers, members: Members) -> None:
+    """With `member` naming another member the caller may view, the answer is that member's calendar,
+    not the caller's own. Semantic: two members' calendars may hold the same entries."""
+    if members.viewable is None:
+        pytest.skip(f"no other member whose calendar the caller may view is known on this target: "
+                    f"set {VIEWABLE_ENV}")  # fmt: skip
+    own = answers.get(media, **WITH_TASKS)
+    other = answers.get(media, **WITH_TASKS, **{MEMBER: members.viewable})
+    own_entries, other_entries = (_identities(_document(exchange, media)) for exchange in (own, other))
+    if not any(own_entries.values()) and not any(other_entries.values()):
+        pytest.skip(f"neither the caller's calendar nor member {members.viewable}'s has entries between "
+                    f"{WIDE[FROM]} and {WIDE[TO]}: they cannot be told apart")  # fmt: skip
+    verify(
+        "differs", other_entries, own_entries, what=f"the entries for {MEMBER}={members.viewable}",
+        section=PARAMETERS_SECTION, level="semantic", evidence=[own, other],
     )  # fmt: skip
 
 

@@ -167,6 +167,7 @@ def destructive_calls(target: Target, arguments: Arguments, run_options: RunOpti
     return _send_calls(target, arguments, run_options, destructive=True)
 
 
+@pytest.mark.shard_weight(1000)  # ten generated calls a method: the heaviest (conformance.shard)
 @pytest.mark.parametrize(("spec_type", "method"), _method_cases("call"))
 def test_method_call(spec_type: SpecType, method: Method, request: pytest.FixtureRequest) -> None:
     """The typical call succeeds (semantic: the suite chose its arguments); every call's answer is a

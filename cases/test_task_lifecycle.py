@@ -900,6 +900,7 @@ def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Lifecycle]:
     yield Lifecycle(run.observations, error)
 
 
+@pytest.mark.shard_weight(500)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_task_lifecycle(site: Site, lifecycle: Lifecycle) -> None:
     if lifecycle.error is not None:

@@ -692,6 +692,7 @@ def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator
     yield Outcome(run, error)
 
 
+@pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_workflow_lifecycle(site: CaseMeta, lifecycle: Outcome) -> None:
     if lifecycle.error is not None or lifecycle.run is None:

@@ -226,6 +226,15 @@ def contains(collection: Sequence[Any], item: Any, present: bool = True, what: s
         )
 
 
+@check(
+    "differs",
+    "A value read back is not one it must differ from (another member's calendar is not the caller's).",
+)
+def differs(actual: Any, unwanted: Any, what: str = "value") -> None:
+    if actual == unwanted:
+        raise Violation(f"{what} other than {_short(unwanted)}", _short(actual))
+
+
 @check("one-of", "A value read back is one of the values a case's model allows (e.g. a status or a count).")
 def one_of(actual: Any, allowed: Sequence[Any], what: str = "value") -> None:
     if actual not in allowed:

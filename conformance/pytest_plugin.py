@@ -12,15 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance import __version__
+from conformance import __version__, shard
 from conformance.case import MARKER, meta_of
 from conformance.checks import CHECKS_RUN, LEVELS, Violation
 from conformance.report import publish
@@ -28,7 +31,10 @@ from conformance.report.baseline import Baseline, BaselineError, load_baseline
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import CaseResult, Evidence, Run, RunHeader, collapse_repeats
+from conformance.runner.access import DEFAULT_CASE_TIMEOUT, Access, AccessError, access, credentials
+from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
 from conformance.runner.traffic import ObservedTarget
+from conformance.shard import SHARD_KEY
 from conformance.spec.data import specs_dir
 from conformance.target import Credentials, Target, TargetUnreachable
 
@@ -42,7 +48,9 @@ PROTOCOL_MARKERS = {
 RESULTS_KEY = pytest.StashKey[list[CaseResult]]()
 REQUESTS_KEY = pytest.StashKey[int]()  # HTTP requests the session's Target sent
 ANSWERS_KEY = pytest.StashKey[dict[str, int]]()  # the target's answers by kind (runner.traffic)
-CREDENTIALS_KEY = pytest.StashKey[Credentials | None]()
+ACCESS_KEY = pytest.StashKey[Access | None]()  # None: the embedded reference server
+SESSION_TARGET_KEY = pytest.StashKey[Target]()  # the session's target, for the per-case time limit
+CASE_TIMEOUT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[Baseline | None]()
 ABORTED_KEY = pytest.StashKey[str]()  # why the session stopped early
 VERDICT_KEY = pytest.StashKey[tuple[Run, Verdict]]()  # the judged run, for conformance run
@@ -64,13 +72,18 @@ class RunOptions:
     run_id: str
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("conformance", "csom-conformance: run the cases against a target")
-    group.addoption(
-        "--target",
-        default=None,
-        help="site URL of the server under test (default: the embedded reference server)",
-    )
+    pluginmanager.register(shard, "conformance-shard")  # --shard i/n
+    # the target's settings (conformance.runner.config); CONFORMANCE_* variables stand in for absent ones
+    for setting in SETTINGS:
+        if setting.table in TARGET_TABLES:
+            kind = {"action": "store_true"} if setting.kind is bool else {"type": setting.kind}
+            choices = {"choices": setting.choices} if setting.choices else {}
+            group.addoption(
+                setting.pytest_option, dest=f"conformance_{setting.key}", default=None, help=setting.help,
+                **kind, **choices,
+            )  # fmt: skip
     group.addoption(
         "--profile", default="default", choices=sorted(PROFILES), help="how many generated examples per case"
     )
@@ -80,9 +93,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--read-only", action="store_true", help="skip every case that writes to the target")
     group.addoption("--batch-size", type=int, default=40, help="most checks' probes sent in one ProcessQuery")
     group.addoption("--report-dir", default=None, help="write results.json (and reports) into this folder")
-    group.addoption(
-        "--token-env", default=None, help="environment variable holding a bearer token for the target"
-    )
     group.addoption(
         "--baseline", default=None, help="known failures (results.json, TOML or a list of case ids)"
     )
@@ -105,11 +115,15 @@ def pytest_configure(config: pytest.Config) -> None:
     # bad option values stop the run before any case, as usage errors (conformance run: exit 2)
     if config.getoption("--repeat", 1) < 1:
         raise pytest.UsageError("--repeat must be 1 or more")
-    token_env = config.getoption("--token-env", None)
-    token = os.environ.get(token_env) if token_env else None
-    if token_env and not token:
-        raise pytest.UsageError(f"--token-env {token_env}: that environment variable is empty or unset")
-    config.stash[CREDENTIALS_KEY] = Credentials.bearer(token) if token else None
+    flags = {s.key: config.getoption(f"conformance_{s.key}") for s in SETTINGS if s.table in TARGET_TABLES}
+    try:
+        wanted = layered(from_values(flags, "command line"), from_environ(os.environ))
+        config.stash[ACCESS_KEY] = access(wanted) if wanted.url else None
+        if not wanted.url:
+            credentials(wanted)  # a secret's source is checked even for the embedded server (own token)
+    except (ConfigError, AccessError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[CASE_TIMEOUT_KEY] = wanted.case_timeout or DEFAULT_CASE_TIMEOUT
     baseline = config.getoption("--baseline", None)
     try:
         config.stash[BASELINE_KEY] = load_baseline(Path(baseline)) if baseline else None
@@ -168,6 +182,7 @@ def run_options(request: pytest.FixtureRequest) -> RunOptions:
     seed = config.getoption("--seed")
     report_dir = config.getoption("--report-dir")
     profile = config.getoption("--profile")
+    shard = config.stash.get(SHARD_KEY, None)
     settings.load_profile(f"conformance-{profile}")
     return RunOptions(
         profile=profile,
@@ -175,20 +190,30 @@ def run_options(request: pytest.FixtureRequest) -> RunOptions:
         read_only=config.getoption("--read-only"),
         batch_size=max(1, config.getoption("--batch-size")),
         report_dir=Path(report_dir) if report_dir else None,
-        # in the names of created objects; from the seed, so the same seed sends the same bodies
-        run_id=f"ccrun{seed if seed is not None else 0}",
+        # in the names of created objects; from the seed, so the same seed sends the same bodies, and
+        # from the shard, so concurrent shards never touch each other's objects
+        run_id=f"ccrun{seed if seed is not None else 0}" + (f"s{shard.index}" if shard else ""),
     )
 
 
 @pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    """The server under test: ``--target URL``, or the embedded reference server with demo data."""
-    config = request.config
-    url = config.getoption("--target")
-    if url:
-        with ObservedTarget(url, credentials=config.stash[CREDENTIALS_KEY]) as client:
+def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[Target]:
+    """The server under test: ``--target URL``, or the embedded reference server with demo data. At
+    the end of the session (a failed, interrupted or SIGTERMed one too) whatever carries the run id
+    in its name is removed from a ``--target`` (conformance.world.sweep)."""
+    with sigterm_as_interrupt():
+        yield from _session_target(request.config, run_options)
+
+
+def _session_target(config: pytest.Config, run_options: RunOptions) -> Iterator[Target]:
+    way_in = config.stash[ACCESS_KEY]
+    if way_in:
+        with way_in.target(ObservedTarget) as client:
+            config.stash[SESSION_TARGET_KEY] = client
             yield client
             config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
+            if not run_options.read_only:
+                _sweep(client, run_options.run_id)
         return
     from conformance.server import ReferenceServer
 
@@ -196,8 +221,47 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         ReferenceServer(seed_data=True) as server,
         ObservedTarget(server.url, credentials=Credentials.bearer(server.token)) as client,
     ):
+        config.stash[SESSION_TARGET_KEY] = client
         yield client
         config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so that pytest tears the session down (and the target is swept)
+    as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short."""
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sweep(client: Target, run_id: str) -> None:
+    from conformance.shapes import catalogue
+    from conformance.world import sweep
+
+    left = sweep(client, catalogue(), run_id).left
+    if left:
+        print(f"\nconformance: could not remove {len(left)} object(s) named with {run_id}: {left}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Each case gets ``case_timeout`` seconds of requests (its session fixtures' set-up does not count)."""
+    target = item.config.stash.get(SESSION_TARGET_KEY, None)
+    if target is None:
+        return (yield)
+    with target.case_deadline(item.config.stash[CASE_TIMEOUT_KEY]):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -261,7 +325,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     started, clock = config.stash[_STARTED]
     repeat = config.getoption("--repeat")
     header = RunHeader(
-        target=config.getoption("--target") or "embedded reference server",
+        target=way_in.url if (way_in := config.stash.get(ACCESS_KEY, None)) else "embedded reference server",
         started=started.isoformat(),
         duration_s=round(time.perf_counter() - clock, 3),
         seed=config.getoption("--seed") or 0,

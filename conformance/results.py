@@ -1,8 +1,9 @@
 """Case results: what a run measured, as records, and ``results.json`` (schema: results.schema.json).
 
 A run is a :class:`RunHeader` and its :class:`CaseResult` records. ``results.json`` holds both,
-the summary (always recomputed from the cases, never trusted from a file) and, once the report
-stage has judged the run, its verdict. :func:`load_run` reads a file back (for merges and
+the summary (always recomputed from the cases, never trusted from a file: counts, percentages and
+the requirements of the spec data the cases verified, by ``specs/traceability.toml``) and, once
+the report stage has judged the run, its verdict. :func:`load_run` reads a file back (for merges and
 baselines), validating it against the shipped schema first.
 """
 
@@ -17,11 +18,15 @@ from typing import Any, Literal
 
 import jsonschema
 
+from conformance.spec.trace import Trace, load_trace
+
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 Outcome = Literal["passed", "failed", "skipped", "error", "flaky"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "skipped", "error", "flaky")
 NOT_PASSED: frozenset[str] = frozenset({"failed", "error", "flaky"})  # count against conformance
 PROTOCOLS = ("ms-wmcsom", "ms-spwfcsom", "contactslaw-calendar", "ms-csom")
+RequirementStatus = Literal["verified", "failed", "unverified", "not-testable"]
+REQUIREMENT_COUNTS = ("verified", "failed", "testable", "total")  # per protocol, in results.json's summary
 
 
 class ResultsError(ValueError):
@@ -94,6 +99,8 @@ class RunSummary:
     by_level: dict[str, dict[str, int]] = field(default_factory=dict)
     flaky: int = 0
     by_protocol: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    # protocol -> verified, failed, testable, total requirements of its spec data
+    requirements: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _counts(cases: list[CaseResult] | tuple[CaseResult, ...]) -> dict[str, dict[str, int]]:
@@ -116,6 +123,39 @@ def percent(counts: dict[str, int]) -> float | None:
     return round(100.0 * counts.get("passed", 0) / judged, 2) if judged else None
 
 
+def requirement_status(trace: Trace, outcomes: dict[str, str]) -> RequirementStatus:
+    """Verified when every case the trace names ran (each of its entries matched a case of the
+    run) and passed; failed when one of them failed, errored or was flaky; else unverified."""
+    if not trace.testable:
+        return "not-testable"
+    matched = trace.matching(outcomes)
+    judged = [outcomes[case_id] for ids in matched.values() for case_id in ids]
+    if any(outcome in NOT_PASSED for outcome in judged):
+        return "failed"
+    if all(matched.values()) and all(outcome == "passed" for outcome in judged):
+        return "verified"
+    return "unverified"
+
+
+def requirement_statuses(
+    cases: list[CaseResult] | tuple[CaseResult, ...],
+) -> list[tuple[Trace, RequirementStatus]]:
+    """Every requirement of the spec data with its status in this run, in the data's order."""
+    outcomes = {case.id: case.outcome for case in cases}
+    return [(trace, requirement_status(trace, outcomes)) for trace in load_trace().traces]
+
+
+def requirement_counts(statuses: list[tuple[Trace, RequirementStatus]]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for trace, status in statuses:
+        tally = counts.setdefault(trace.protocol, dict.fromkeys(REQUIREMENT_COUNTS, 0))
+        tally["total"] += 1
+        tally["testable"] += trace.testable
+        if status in ("verified", "failed"):
+            tally[status] += 1
+    return counts
+
+
 def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
     """Counts, and the conformance percentage: passed over judged ``must`` cases (skips do not
     count; SHOULD and semantic cases never lower it)."""
@@ -128,6 +168,7 @@ def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
         passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"], errors=counts["error"],
         conformance_percent=percent(by_level.get("must", {})) or 0.0, by_level=by_level,
         flaky=counts["flaky"], by_protocol=by_protocol,
+        requirements=requirement_counts(requirement_statuses(cases)),
     )  # fmt: skip
 
 

@@ -4,7 +4,9 @@ For every entry of the fault catalogue (conformance/faults) a fresh reference se
 :class:`~conformance.faults.FaultProxy` applying that one fault, and the cases run against the proxy.
 A fault is *detected* when at least one case fails and a failing case names a section the fault
 breaks (the catalogue's, or one the proxy logged for what it changed). A benign variation passes
-when no ``must`` case fails. ``conformance selftest`` prints the table; tests/faults asserts it.
+when no ``must`` case fails. Each detection also names the checks whose violations failed cases
+(tests/faults asserts that every registered check fails somewhere). ``conformance selftest``
+prints the table; tests/faults asserts it.
 """
 
 from __future__ import annotations
@@ -13,19 +15,47 @@ import contextlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.checks import CHECKS
 from conformance.faults import CATALOGUE, FaultProxy
 from conformance.runner.invoke import RunSettings, run
 from conformance.server import ReferenceServer
 from conformance.server.seed import calendar_members
 
 TOKEN_ENV = "CONFORMANCE_SELFTEST_TOKEN"
-MEMBER_ENV, FORBIDDEN_ENV = "CONFORMANCE_CALENDAR_MEMBER", "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER"
+# what the calendar cases cannot learn over the wire (cases/test_calendar.py reads them)
+MEMBER_ENVS = (
+    "CONFORMANCE_CALENDAR_MEMBER",
+    "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER",
+    "CONFORMANCE_CALENDAR_VIEWABLE_MEMBER",
+)
 FAILED = ("failed", "error")
+# a failed case's message starts as conformance.checks.Violation prints it: "[LEVEL section] check: expected"
+VIOLATED = re.compile(r"(?:\[[A-Z]+ [^\]]*\] )?([a-z][a-z0-9-]*): expected ")
+
+
+@dataclass(frozen=True)
+class Failure:
+    case: str  # the case id
+    section: str
+    level: str
+    check: str  # the registered check whose violation failed it ("" for an error or a plain assertion)
+
+
+def member_env() -> dict[str, str]:
+    """The calendar cases' member variables for a reference server, from its directory ("": none)."""
+    return {env: member or "" for env, member in zip(MEMBER_ENVS, calendar_members(), strict=True)}
+
+
+def violated_check(message: str) -> str:
+    """The registered check a failed case's message names, else ""."""
+    found = VIOLATED.match(message)
+    return found.group(1) if found and found.group(1) in CHECKS else ""
 
 
 @dataclass(frozen=True)
@@ -33,7 +63,7 @@ class Detection:
     name: str
     kind: str  # response | behaviour | benign
     sections: tuple[str, ...]  # what the fault breaks: the catalogue's section and those the proxy logged
-    failing: tuple[tuple[str, str, str], ...]  # (case id, section, level) of cases that did not pass
+    failing: tuple[Failure, ...]  # the cases that did not pass
 
     @property
     def benign(self) -> bool:
@@ -42,13 +72,16 @@ class Detection:
     @property
     def named_by(self) -> tuple[str, ...]:
         """Failing cases whose section is one the fault breaks (or within it, or containing it)."""
-        return tuple(
-            case for case, section, _ in self.failing if any(_related(section, s) for s in self.sections)
-        )
+        return tuple(f.case for f in self.failing if any(_related(f.section, s) for s in self.sections))
 
     @property
     def must_failures(self) -> tuple[str, ...]:
-        return tuple(case for case, _, level in self.failing if level == "must")
+        return tuple(f.case for f in self.failing if f.level == "must")
+
+    @property
+    def failed_checks(self) -> frozenset[str]:
+        """The registered checks whose violations failed cases under this entry."""
+        return frozenset(f.check for f in self.failing if f.check)
 
     @property
     def ok(self) -> bool:
@@ -64,8 +97,7 @@ def detect(name: str, *, profile: str = "quick", seed: int = 0, keyword: str | N
     entry = next(e for e in CATALOGUE if e.name == name)
     with tempfile.TemporaryDirectory() as folder, ReferenceServer(seed_data=True) as server:
         os.environ[TOKEN_ENV] = server.token  # the calendar needs it; CSOM is anonymous on this server
-        current, forbidden = calendar_members()  # what the calendar cases cannot learn over the wire
-        os.environ[MEMBER_ENV], os.environ[FORBIDDEN_ENV] = current, forbidden or ""
+        os.environ.update(member_env())
         with FaultProxy(server.url, name) as proxy:
             settings = RunSettings(target=proxy.url, token_env=TOKEN_ENV, profile=profile, seed=seed,
                                    report_dir=Path(folder), keyword=keyword)  # fmt: skip
@@ -73,7 +105,10 @@ def detect(name: str, *, profile: str = "quick", seed: int = 0, keyword: str | N
                 run(settings)
             changes = proxy.changes
         cases = json.loads((Path(folder) / "results.json").read_text(encoding="utf-8"))["cases"]
-    failing = tuple((c["id"], c["section"], c["level"]) for c in cases if c["outcome"] in FAILED)
+    failing = tuple(
+        Failure(c["id"], c["section"], c["level"], violated_check(c["message"]))
+        for c in cases if c["outcome"] in FAILED
+    )  # fmt: skip
     sections = (entry.section, *sorted({change.section for change in changes}))
     return Detection(name, entry.kind, sections, failing)
 

@@ -4,17 +4,28 @@ A :class:`Target` sends ProcessQuery requests (getting and refreshing the form d
 ``/_api/contextinfo`` as SharePoint clients do) and REST GETs, and returns an :class:`Exchange`
 for every HTTP round trip: the request and answer as they crossed the wire, with secrets
 redacted, ready for a report and a ``curl`` reproduce command. Transport failures become
-:class:`TargetUnreachable`; nothing here raises for a non-conforming answer, the checks judge.
+:class:`TargetUnreachable` (one line saying what failed: DNS, refused, TLS, timeout); nothing here
+raises for a non-conforming answer, the checks judge.
+
+How it reaches the target is a :class:`Connection`: TLS verification (on unless ``insecure``, a CA
+bundle, a client certificate), connect and read timeouts, retries of requests refused with 429 or
+503 (honouring ``Retry-After``, capped) or that could not connect, and a :class:`Throttle` — a
+concurrency cap and an optional rate limit — shared by every Target of a session
+(:meth:`Target.as_caller`). :meth:`Target.case_deadline` bounds the time one case may take.
 """
 
 from __future__ import annotations
 
+import base64
+import email.utils
 import json
 import shlex
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +39,7 @@ REDACTED = "«redacted»"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-requestdigest", "proxy-authorization"})
 # header -> the placeholder a reproduce command uses instead of the secret
 PLACEHOLDERS = {
-    "authorization": "Authorization: $CONFORMANCE_AUTHORIZATION",
+    "authorization": "Authorization: Bearer $CONFORMANCE_TOKEN",
     "cookie": "Cookie: $CONFORMANCE_COOKIE",
     "x-requestdigest": "X-RequestDigest: $CONFORMANCE_DIGEST",
 }
@@ -37,10 +48,16 @@ DIGEST_ERROR_CODES = frozenset({-2130575251, -2130575252})
 
 
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+TIMED_OUT = "the case ran past its time limit (case_timeout)"
+RETRY_STATUSES = frozenset({429, 503})  # the server asks to come back later: the request was not done
 
 
 class TargetUnreachable(Exception):
     """The target could not be reached at all (DNS, connection, TLS, timeout): one clear line."""
+
+
+class CaseTimeout(Exception):
+    """The case ran past its total time (``case_timeout``): the case errors, the run goes on."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class Exchange:
     response_headers: Mapping[str, str]
     response_body: bytes
     duration_s: float
+    auth_curl: tuple[str, ...] = ()  # curl arguments standing for credentials sent outside the headers
 
     @property
     def content_type(self) -> str:
@@ -72,7 +90,7 @@ class Exchange:
             parts += ["-H", f'"{header}"' if "$" in header else shlex.quote(header)]
         if self.request_body:
             parts += ["--data-binary", shlex.quote(self.request_body.decode("utf-8", "replace"))]
-        return " ".join(parts)
+        return " ".join([*parts, *self.auth_curl])
 
     def describe(self, limit: int = 4000) -> str:
         """Request and response as text, each body cut to ``limit`` characters."""
@@ -99,13 +117,18 @@ class CsomReply:
     parse_error: str | None = None
 
 
+USER_PASSWORD = '"$CONFORMANCE_USER:$CONFORMANCE_PASSWORD"'  # curl -u, with placeholders
+
+
 @dataclass
 class Credentials:
-    """How to authenticate; ``secrets`` are the strings that must never reach any output."""
+    """How to authenticate; ``secrets`` are the strings that must never reach any output, ``curl``
+    the reproduce command's arguments for credentials that do not travel as a header of ours."""
 
     headers: dict[str, str] = field(default_factory=dict)
     auth: httpx.Auth | None = None
     secrets: tuple[str, ...] = ()
+    curl: tuple[str, ...] = ()
 
     @classmethod
     def bearer(cls, token: str) -> Credentials:
@@ -113,16 +136,174 @@ class Credentials:
 
     @classmethod
     def basic(cls, user: str, password: str) -> Credentials:
-        return cls(auth=httpx.BasicAuth(user, password), secrets=(password,))
+        encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return cls(
+            auth=httpx.BasicAuth(user, password), secrets=(password, encoded), curl=("-u", USER_PASSWORD)
+        )
+
+    @classmethod
+    def ntlm(cls, user: str, password: str) -> Credentials:
+        """NTLM (``DOMAIN\\user``); needs the optional ``ntlm`` extra (httpx-ntlm): ImportError without."""
+        from httpx_ntlm import HttpNtlmAuth
+
+        return cls(
+            auth=HttpNtlmAuth(user, password), secrets=(password,), curl=("--ntlm", "-u", USER_PASSWORD)
+        )
 
     @classmethod
     def cookies(cls, cookie_header: str) -> Credentials:
-        values = tuple(part.split("=", 1)[-1] for part in cookie_header.split(";") if "=" in part)
-        return cls(headers={"Cookie": cookie_header}, secrets=values)
+        values = tuple(part.split("=", 1)[-1].strip() for part in cookie_header.split(";") if "=" in part)
+        return cls(headers={"Cookie": cookie_header}, secrets=(cookie_header, *values))
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the target (conformance.runner.config documents each setting)."""
+
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    insecure: bool = False
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 2
+    backoff: float = 0.5
+    max_retry_wait: float = 30.0
+    max_concurrency: int = 4
+    rate_limit: float | None = None
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx verifies with; ssl.SSLError or OSError for unusable certificate files."""
+        if self.insecure and not self.client_cert:
+            return False
+        context = ssl.create_default_context(cafile=self.ca_bundle)
+        if self.insecure:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        if self.client_cert:
+            context.load_cert_chain(self.client_cert, self.client_key)
+        return context
+
+    def retry_wait(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds before retry ``attempt`` (0, 1, …): the server's Retry-After (seconds or an HTTP
+        date) when it gives one, else exponential backoff; never more than ``max_retry_wait``."""
+        wait = self.backoff * 2**attempt
+        if retry_after:
+            wait = _retry_after_seconds(retry_after.strip(), wait)
+        return min(max(wait, 0.0), self.max_retry_wait)
+
+
+def _retry_after_seconds(value: str, otherwise: float) -> float:
+    if value.isdigit():
+        return float(value)
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return otherwise
+
+
+class Throttle:
+    """At most ``concurrency`` requests in flight and at most ``rate`` started per second, over every
+    Target that shares it (a production server is not to be hammered)."""
+
+    def __init__(self, concurrency: int, rate: float | None = None) -> None:
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            if self._interval:
+                with self._lock:
+                    now = time.monotonic()
+                    start = max(now, self._next)
+                    self._next = start + self._interval
+                time.sleep(start - now)
+            yield
+
+
+class _PoliteTransport(httpx.BaseTransport):
+    """The real transport, throttled, retrying what the server did not do: an answer 429 or 503,
+    or a connection that could not be made. ``remaining`` is the case's time left (None: no limit);
+    no retry waits past it."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, connection: Connection, throttle: Throttle,
+        remaining: Callable[[], float | None],
+    ) -> None:  # fmt: skip
+        self._inner, self._connection = inner, connection
+        self._throttle, self._remaining = throttle, remaining
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                with self._throttle.slot():
+                    response = self._inner.handle_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                wait = self._connection.retry_wait(attempt)
+                # a certificate that failed does not pass on a second try
+                if any(isinstance(c, ssl.SSLError) for c in _causes(exc)) or not self._may_retry(
+                    attempt, wait
+                ):
+                    raise
+            else:
+                wait = self._connection.retry_wait(attempt, response.headers.get("retry-after"))
+                if response.status_code not in RETRY_STATUSES or not self._may_retry(attempt, wait):
+                    return response
+                response.close()
+            time.sleep(wait)
+            attempt += 1
+
+    def _may_retry(self, attempt: int, wait: float) -> bool:
+        remaining = self._remaining()
+        return attempt < self._connection.retries and (remaining is None or wait < remaining)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    cause: BaseException | None = exc
+    while cause is not None:
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
+def _failure(exc: httpx.HTTPError, connection: Connection) -> str:
+    """What went wrong, in words a user acts on."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            hint = "" if connection.insecure else ": trust its CA with --ca-bundle FILE, or --insecure"
+            return f"TLS handshake failed ({getattr(cause, 'reason', None) or cause}){hint}"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve the host name ({cause.strerror})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {connection.connect_timeout:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no answer within {connection.read_timeout:g} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class _Shared:
+    """What the Targets of one session share: how they connect, the throttle, each thread's case deadline."""
+
+    connection: Connection
+    throttle: Throttle
+    deadlines: threading.local = field(default_factory=threading.local)
+
+    def remaining(self) -> float | None:
+        deadline = getattr(self.deadlines, "at", None)
+        return None if deadline is None else deadline - time.monotonic()
 
 
 class Target:
-    """A server under test, by its site URL (the CSOM endpoint and contextinfo live under it)."""
+    """A server under test, by its site URL (the CSOM endpoint and contextinfo live under it).
+    ssl.SSLError or OSError when the connection's certificate files are unusable."""
 
     def __init__(
         self,
@@ -130,21 +311,55 @@ class Target:
         *,
         credentials: Credentials | None = None,
         rest_url: str | None = None,
-        timeout: float = 30.0,
-        verify: bool | str = True,
+        connection: Connection | None = None,
+        _shared: _Shared | None = None,
     ) -> None:
         self.site_url = site_url.rstrip("/")
         self.rest_url = (rest_url or self.site_url).rstrip("/")
         self.credentials = credentials or Credentials()
+        connection = connection or (_shared.connection if _shared else Connection())
+        self._shared = _shared or _Shared(
+            connection, Throttle(connection.max_concurrency, connection.rate_limit)
+        )
         # TCP_NODELAY: httpx writes a POST's headers and body separately, and Nagle's algorithm would
         # hold the body until the server's delayed ACK (~40 ms per request on Linux)
-        transport = httpx.HTTPTransport(verify=verify, socket_options=[NO_DELAY])
+        inner = httpx.HTTPTransport(
+            verify=connection.verify(), socket_options=[NO_DELAY],
+            limits=httpx.Limits(max_connections=connection.max_concurrency),
+        )  # fmt: skip
+        transport = _PoliteTransport(inner, connection, self._shared.throttle, self._shared.remaining)
         self._client = httpx.Client(
-            auth=self.credentials.auth, timeout=timeout, transport=transport, follow_redirects=False
+            auth=self.credentials.auth, timeout=self._timeout(), transport=transport, follow_redirects=False
         )
         self._digest: tuple[str, float] | None = None  # value, monotonic expiry
         self._lock = threading.Lock()
         self.requests_sent = 0
+
+    @property
+    def connection(self) -> Connection:
+        return self._shared.connection
+
+    def as_caller(self, credentials: Credentials | None) -> Target:
+        """The same target as another caller (None: anonymous), sharing the connection settings,
+        the throttle and the case deadline."""
+        return Target(self.site_url, rest_url=self.rest_url, credentials=credentials, _shared=self._shared)
+
+    @contextmanager
+    def case_deadline(self, seconds: float | None) -> Iterator[None]:
+        """Requests of this thread fail with CaseTimeout once ``seconds`` have passed (None: no limit)."""
+        local = self._shared.deadlines
+        local.at = None if seconds is None else time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            local.at = None
+
+    def _timeout(self, remaining: float | None = None) -> httpx.Timeout:
+        def bounded(seconds: float) -> float:
+            return seconds if remaining is None else max(min(seconds, remaining), 0.001)
+
+        read = bounded(self.connection.read_timeout)
+        return httpx.Timeout(read, connect=bounded(self.connection.connect_timeout))
 
     def close(self) -> None:
         self._client.close()
@@ -179,11 +394,21 @@ class Target:
     ) -> Exchange:  # fmt: skip
         """One HTTP request; the returned exchange holds redacted copies only."""
         sent = {**self.credentials.headers, **(headers or {})}
+        remaining = self._shared.remaining()
+        if remaining is not None and remaining <= 0:
+            raise CaseTimeout(f"{TIMED_OUT} before {method} {url}")
+        timeout = self._timeout(remaining)
         started = time.perf_counter()
         try:
-            answer = self._client.request(method, url, headers=sent, content=body or None, params=params)
+            answer = self._client.request(
+                method, url, headers=sent, content=body or None, params=params, timeout=timeout
+            )
         except httpx.HTTPError as exc:
-            raise TargetUnreachable(self.redact(f"{method} {url}: {type(exc).__name__}: {exc}")) from None
+            left = self._shared.remaining()
+            if left is not None and left <= 0 and isinstance(exc, httpx.TimeoutException):
+                raise CaseTimeout(f"{TIMED_OUT} in {method} {url}") from None
+            failure = _failure(exc, self.connection)
+            raise TargetUnreachable(self.redact(f"{method} {url}: {failure}")) from None
         finally:
             with self._lock:
                 self.requests_sent += 1
@@ -196,6 +421,7 @@ class Target:
             response_headers=self._redact_headers(answer.headers),
             response_body=self.redact(answer.content.decode("utf-8", "replace")).encode(),
             duration_s=time.perf_counter() - started,
+            auth_curl=self.credentials.curl,
         )
 
     def context_info(self) -> Exchange:

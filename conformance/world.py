@@ -4,10 +4,17 @@ a refresh job to ask about …), named with the run id and removed again at the 
 :func:`provision` returns the provisioned values by parameter name (``taskKey``, ``refreshId``)
 for :class:`~conformance.probe.Arguments`, plus what it created, for :func:`clean_up`. In a
 read-only run nothing is created: existing objects are looked up instead, where there are any.
+
+:func:`sweep` removes whatever carries a run id in its name: the cases create tasks and workflows of
+their own, and a run interrupted (Ctrl-C, SIGTERM) mid-case or mid-provisioning leaves objects no
+list holds. The pytest plugin sweeps when the session ends; ``conformance cleanup --run-id`` runs the
+same sweep after a run that could not (killed, crashed).
 """
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +22,17 @@ from conformance.checks import Violation, verify
 from conformance.shapes import Catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
-from conformance.world_wf import WorkflowWorld, clean_up_workflow, provision_workflow
+from conformance.world_wf import (
+    WorkflowWorld,
+    children,
+    clean_up_workflow,
+    named_workflow,
+    provision_workflow,
+    succeeded,
+)
 
 WM = "Microsoft.SharePoint.WorkManagement.Client."
+REFRESH_WAIT_S, REFRESH_POLL_S = 10.0, 0.25
 CREATE_TASK_SECTION = "3.1.5.41.2.2.3"  # UserOrderedSession.CreateTask
 
 
@@ -53,6 +68,20 @@ def create_task(
     return reply, task.get("Id") if isinstance(task, dict) else None
 
 
+@dataclass
+class Sweep:
+    """What a sweep removed and what it could not (each a line naming the object)."""
+
+    removed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+
+def run_pattern(run_id: str) -> re.Pattern[str]:
+    """Names of the run's objects: the run id as a word of its own, not the start of another run's
+    (``ccrun1`` is not in ``ccrun12 …``, nor ``ccrun1`` in shard ``ccrun1s2``'s names)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(run_id)}(?![0-9]|s[0-9])")
+
+
 def provision(target: Target, catalogue: Catalogue, run_id: str, *, read_only: bool) -> World:
     world = World()
     if read_only:
@@ -81,6 +110,27 @@ def provision(target: Target, catalogue: Catalogue, run_id: str, *, read_only: b
     return world
 
 
+def await_refresh(
+    target: Target, catalogue: Catalogue, world: World, timeout_s: float = REFRESH_WAIT_S
+) -> None:
+    """Wait, at most ``timeout_s``, until the run's cache refresh is no longer Pending: what only a
+    finished refresh has (its LocationUpdateResult items) is then there to read, whichever case
+    function runs first (``--shard``, ``--workers``). Any other answer ends the wait; the cases judge it."""
+    refresh_id = world.values.get("refreshId")
+    pending = next(v.value for v in catalogue.types[WM + "RefreshState"].values if v.name == "Pending")
+    deadline = time.monotonic() + timeout_s
+    while refresh_id is not None and time.monotonic() < deadline:
+        builder = RequestBuilder()
+        query = builder.query(
+            builder.method(_session(builder, catalogue), "GetRefreshStatus", refresh_id), SELECT_ALL
+        )
+        reply = target.process_query(builder.build())
+        value = reply.response.results.get(query) if reply.response else None
+        if not isinstance(value, dict) or value.get("AggregatorRefreshState") != pending:
+            return
+        time.sleep(REFRESH_POLL_S)
+
+
 def _find_existing(target: Target, catalogue: Catalogue, world: World) -> None:
     builder = RequestBuilder()
     query = builder.construct(catalogue.types[WM + "TaskQuery"].type_id)
@@ -107,3 +157,47 @@ def clean_up(target: Target, catalogue: Catalogue, world: World) -> list[str]:
         except (Violation, Exception) as exc:
             leftovers.append(f"task {task_id}: {exc}")
     return leftovers + clean_up_workflow(target, catalogue, world.workflow)
+
+
+def sweep(target: Target, catalogue: Catalogue, run_id: str) -> Sweep:
+    """Delete every task, workflow subscription and definition whose name carries ``run_id`` (and
+    stop the running instances of those subscriptions). Never raises."""
+    pattern, done = run_pattern(run_id), Sweep()
+    try:
+        _sweep_tasks(target, catalogue, pattern, done)
+    except Exception as exc:  # clean-up reports, it never fails the run
+        done.left.append(f"tasks: {type(exc).__name__}: {exc}")
+    try:
+        found, names = named_workflow(target, catalogue, pattern)
+        left = clean_up_workflow(target, catalogue, found)
+    except Exception as exc:
+        done.left.append(f"workflows: {type(exc).__name__}: {exc}")
+        return done
+    for what, name in names.items():
+        (done.left if what in left else done.removed).append(f"{what} {name!r}")
+    done.left += [what for what in left if what not in names]
+    return done
+
+
+def _sweep_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str], done: Sweep) -> None:
+    builder = RequestBuilder()
+    query = builder.construct(catalogue.types[WM + "TaskQuery"].type_id)
+    tasks = builder.method(_session(builder, catalogue), "ReadTasks", query)
+    read = builder.query(tasks, QuerySpec(select_all_properties=False), QuerySpec.select("Id", "Name"))
+    reply = target.process_query(builder.build())
+    found = [
+        (task["Id"], task["Name"])
+        for task in children(reply.response.results.get(read) if reply.response else None)
+        if isinstance(task.get("Name"), str) and pattern.search(task["Name"])
+    ]
+    if not found:
+        return
+    builder = RequestBuilder()
+    scopes = []
+    for task_id, _ in found:
+        with builder.exception_scope() as scope_id:
+            builder.method(_session(builder, catalogue), "DeleteTask", task_id)
+        scopes.append(scope_id)
+    reply = target.process_query(builder.build())
+    for (task_id, name), scope_id in zip(found, scopes, strict=True):
+        (done.removed if succeeded(reply, scope_id) else done.left).append(f"task {task_id} {name!r}")

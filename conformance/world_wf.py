@@ -20,6 +20,7 @@ run's subscriptions, whoever started it) and never raises.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
@@ -279,11 +280,11 @@ class _Provisioning:
         reply = self.target.process_query(builder.build())
         made = _ids(reply, planned)
         self.world.subscriptions += made.values()
-        if "spare" in definitions and _succeeded(reply, published["spare"]):
+        if "spare" in definitions and succeeded(reply, published["spare"]):
             values["DeprecateDefinition.definitionId"] = values["DeleteDefinition.definitionId"] = (
                 definitions["spare"]
             )
-        if _succeeded(reply, collateral):
+        if succeeded(reply, collateral):
             values["leafFileName"] = leaf  # GetCollateralUri and DeleteCollateral find it
         if "spare" in made:
             values["DeleteSubscription.subscriptionId"] = made["spare"]
@@ -392,7 +393,7 @@ def _ids(reply: CsomReply, planned: Mapping[str, tuple[int, int]]) -> dict[str, 
     }
 
 
-def _succeeded(reply: CsomReply, scope_id: int) -> bool:
+def succeeded(reply: CsomReply, scope_id: int) -> bool:
     results = reply.response.results if reply.response else {}
     return scope_id in results and scope_error(results[scope_id]) is None
 
@@ -425,6 +426,39 @@ def clean_up_workflow(target: Target, catalogue: Catalogue, world: WorkflowWorld
         return _still_there(target, catalogue, replace(world, instances=instances))
     except Exception as exc:  # clean-up reports, it never fails the run
         return [f"workflow clean-up: {type(exc).__name__}: {exc}"]
+
+
+def named_workflow(
+    target: Target, catalogue: Catalogue, pattern: re.Pattern[str]
+) -> tuple[WorkflowWorld, dict[str, str]]:
+    """The definitions (by DisplayName) and subscriptions (by Name) of the current web whose name
+    matches, as a world for :func:`clean_up_workflow`, and their names by what
+    :func:`clean_up_workflow` calls them (``definition <id>``)."""
+    builder = RequestBuilder()
+    reads = {}
+    for what, kind, method, args, name in (
+        ("definition", "Deployment", "EnumerateDefinitions", (False,), "DisplayName"),
+        ("subscription", "Subscription", "EnumerateSubscriptions", (), "Name"),
+    ):
+        with builder.exception_scope() as scope_id:
+            found = builder.method(service(builder, catalogue, kind), method, *args)
+            reads[what] = (
+                name,
+                scope_id,
+                builder.query(found, QuerySpec.select(), QuerySpec.select("Id", name)),
+            )
+    reply = target.process_query(builder.build())
+    world, names = WorkflowWorld(), {}
+    for what, (name, *read) in reads.items():
+        for item in children(scoped_result(reply, *read)):
+            if (
+                isinstance(item.get(name), str)
+                and pattern.search(item[name])
+                and isinstance(item.get("Id"), uuid.UUID)
+            ):
+                getattr(world, f"{what}s").append(item["Id"])
+                names[f"{what} {item['Id']}"] = item[name]
+    return world, names
 
 
 def _running(target: Target, catalogue: Catalogue, subscriptions: list[uuid.UUID]) -> list[uuid.UUID]:

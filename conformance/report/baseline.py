@@ -14,16 +14,21 @@ Three forms are read, by content:
       target = "https://sp.example.org/sites/dev"
 
 - a plain list of case ids, one a line (``#`` starts a comment).
+
+:func:`baseline_toml` writes the TOML form from a run (``conformance baseline write``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.results import NOT_PASSED, ResultsError, load_run
+from conformance.results import NOT_PASSED, ResultsError, Run, load_run
+
+REASON_LIMIT = 200  # characters of a case's message kept as an entry's reason
 
 
 class BaselineError(ValueError):
@@ -94,3 +99,37 @@ def _from_toml(path: Path, text: str) -> tuple[KnownFailure, ...]:
             expires = expires.date()
         known.append(KnownFailure(**{k: str(v) for k, v in entry.items() if k != "expires"}, expires=expires))
     return tuple(known)
+
+
+def _one_line(text: str) -> str:
+    """``text`` fit for a TOML comment: control characters (newlines included) become spaces."""
+    return " ".join("".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text).split())
+
+
+def _toml_string(text: str) -> str:
+    # a JSON string is a TOML basic string, but for DEL, which TOML wants escaped
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def baseline_toml(
+    run: Run, source: str, reason: str = "", expires: dt.date | None = None, target_scope: bool = False
+) -> str:
+    """A TOML baseline: one ``[[known]]`` entry per case that did not pass, sorted by id, each after a
+    comment with its level, section and outcome. The reason is ``reason``, else the case's message;
+    with ``target_scope`` every entry counts only for runs against the run's target."""
+    lines = [
+        f"# Known failures: the cases that did not pass in {_one_line(source)}",
+        f"# (target {_one_line(run.header.target)}, started {_one_line(run.header.started)}).",
+        "# Use it with: conformance run --baseline FILE",
+    ]
+    for case in sorted((c for c in run.cases if c.outcome in NOT_PASSED), key=lambda c: c.id):
+        lines += ["", f"# {_one_line(f'{case.level.upper()} {case.section} {case.item}: {case.outcome}')}"]
+        lines += ["[[known]]", f"id = {_toml_string(case.id)}"]
+        why = reason or _one_line(case.message)[:REASON_LIMIT]
+        if why:
+            lines.append(f"reason = {_toml_string(why)}")
+        if expires is not None:
+            lines.append(f"expires = {expires.isoformat()}")
+        if target_scope:
+            lines.append(f"target = {_toml_string(run.header.target)}")
+    return "\n".join(lines) + "\n"

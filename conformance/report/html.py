@@ -13,7 +13,18 @@ from typing import Any
 
 from conformance.checks import LEVELS
 from conformance.report.verdict import Verdict
-from conformance.results import NOT_PASSED, OUTCOMES, CaseResult, Run, percent, summarize, totals
+from conformance.results import (
+    NOT_PASSED,
+    OUTCOMES,
+    REQUIREMENT_COUNTS,
+    CaseResult,
+    Run,
+    percent,
+    requirement_counts,
+    requirement_statuses,
+    summarize,
+    totals,
+)
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 EVIDENCE_LIMIT = 6000  # characters of each exchange and each curl command shown
@@ -32,6 +43,7 @@ th{background:#f4f4f4;text-align:left}.facts th{width:11em}.num{text-align:right
 summary{cursor:pointer}pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:.5em;
 max-height:30em;overflow:auto}dl{display:grid;grid-template-columns:8em 1fr;gap:2px 1em}dd{margin:0}
 .lvl{font-weight:bold;font-family:monospace}.c{margin:.2em 0;border-left:3px solid #e05d44;padding-left:.5em}
+.c dl{scroll-margin-top:2.5em}
 """.strip()
 
 
@@ -86,6 +98,26 @@ def _levels_table(run: Run) -> Iterable[str]:
     yield "</table>"
 
 
+def _requirements(run: Run) -> Iterable[str]:
+    """Requirements of the spec data verified per protocol, and the testable ones not verified."""
+    statuses = requirement_statuses(run.cases)
+    yield "<h2>Requirements</h2><p>Verified: every case tracing to the requirement ran and passed "
+    yield "(specs/traceability.toml). Not testable: the spec states nothing a target shows on the wire.</p>"
+    yield "<table><tr><th>protocol</th>" + "".join(f"<th>{k}</th>" for k in REQUIREMENT_COUNTS) + "</tr>"
+    for protocol, counts in requirement_counts(statuses).items():
+        cells = "".join(f'<td class="num">{counts[k]}</td>' for k in REQUIREMENT_COUNTS)
+        yield f"<tr><th>{escape(protocol)}</th>{cells}</tr>"
+    yield "</table>"
+    open_ = [(trace, status) for trace, status in statuses if status in ("failed", "unverified")]
+    if open_:
+        yield f"<details><summary>Testable requirements not verified: {len(open_)}</summary><ul>"
+        for trace, status in open_:
+            r = trace.requirement
+            yield f"<li><code>{escape(r.id)}</code> {escape(r.section)} {r.level} — {status}: "
+            yield f"{escape(r.statement)}</li>"
+        yield "</ul></details>"
+
+
 def _id_list(title: str, ids: tuple[str, ...]) -> Iterable[str]:
     if ids:
         yield f"<details><summary>{escape(title)}: {len(ids)}</summary><ul>"
@@ -125,8 +157,10 @@ def _cell(case: CaseResult | None, anchors: dict[str, str], known: set[str]) -> 
 
 def _failure(case: CaseResult, anchor: str, known: bool, with_evidence: bool) -> Iterable[str]:
     tag = " (known, in the baseline)" if known else ""
-    yield f'<details class="c" id="{anchor}"><summary><span class="lvl">{case.level.upper()}</span> '
-    yield f"{escape(case.section)} <code>{escape(case.id)}</code> — {case.outcome}{tag}</summary><dl>"
+    # the anchor is inside the details, not on it: following a matrix cell's link then opens them
+    yield f'<details class="c"><summary><span class="lvl">{case.level.upper()}</span> '
+    yield f"{escape(case.section)} <code>{escape(case.id)}</code> — {case.outcome}{tag}</summary>"
+    yield f'<dl id="{anchor}">'
     for name, value in (("section", case.section), ("level", case.level), ("item", case.item),
                         ("check", case.check), ("expected", case.expected), ("actual", case.actual),
                         ("message", case.message), ("outcomes", ", ".join(case.outcomes))):  # fmt: skip
@@ -182,6 +216,7 @@ def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None)
         "<h2>Conformance by protocol and level</h2>",
         "<p>Percentage: passed over judged cases (skipped cases do not count; known failures do).</p>",
         *_levels_table(run),
+        *_requirements(run),
         *_id_list(failures_title, verdict.new_failures),
         *_id_list("Known failures (in the baseline)", verdict.known),
         *_id_list("Newly passing (in the baseline, passed now)", verdict.newly_passing),

@@ -23,6 +23,17 @@ def _row(name: str, counts: list[str], percents: list[str]) -> str:
     return f"{name:<22}" + "".join(f"{c:>9}" for c in counts) + "".join(f"{p:>11}" for p in percents)
 
 
+def _requirements(counts: dict[str, dict[str, int]]) -> Line:
+    """Verified of testable (and total) requirements of each protocol's spec data."""
+    parts = [
+        f"{protocol} {c['verified']}/{c['testable']} ({c['total']})"
+        + (f", {c['failed']} failed" if c["failed"] else "")
+        for protocol, c in counts.items()
+    ]
+    failed = any(c["failed"] for c in counts.values())
+    return Line("requirements verified/testable (total): " + "; ".join(parts), "warn" if failed else "plain")
+
+
 def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
     summary = summarize(run.cases)
     h = run.header
@@ -37,6 +48,7 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
         counts = [str(n) for n in totals(by_level).values()]
         pcts = [f"{p:g}" if (p := percent(by_level.get(level, {}))) is not None else "–" for level in LEVELS]
         lines.append(Line(_row(protocol, counts, pcts)))
+    lines.append(_requirements(summary.requirements))
     if verdict.baseline:
         lines.append(
             Line(

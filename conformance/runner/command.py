@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -15,8 +18,18 @@ from conformance.report.merge import MergeError, merge_runs
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import USAGE
 from conformance.results import ResultsError, load_run
-from conformance.runner.config import ConfigError, FileConfig, load_config
+from conformance.runner.config import (
+    SETTINGS,
+    TARGET_TABLES,
+    Config,
+    ConfigError,
+    from_environ,
+    from_values,
+    layered,
+    load_config,
+)
 from conformance.runner.invoke import MARKERS, RunError, RunSettings, run
+from conformance.runner.workers import default_workers, run_workers, worker_count
 
 TONES = {
     "plain": {},
@@ -34,16 +47,51 @@ BASELINE = click.option(
 )
 
 
-def _target_url(url: str | None) -> str | None:
+CONFIG = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="TOML file of settings ([target], [tls], [transport], [run]); environment variables "
+    "(CONFORMANCE_*) override it, flags override both.",
+)
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One option for each setting of the target, TLS and transport (conformance.runner.config)."""
+    for setting in reversed([s for s in SETTINGS if s.table in TARGET_TABLES]):
+        kind: Any = click.Choice(setting.choices) if setting.choices else setting.kind
+        extra: dict[str, Any] = {"is_flag": True} if setting.kind is bool else {"type": kind}
+        metavar = {} if setting.kind is bool or setting.choices else {"metavar": setting.metavar}
+        command = click.option(
+            setting.option, setting.key, default=None, help=setting.help, **extra, **metavar
+        )(command)
+    return command
+
+
+def resolve(config_path: Path | None, flags: dict[str, Any]) -> Config:
+    """Flags over the environment over the config file; usage errors in one line."""
+    try:
+        file = load_config(config_path) if config_path else Config()
+        merged = layered(from_values(flags, "command line"), from_environ(os.environ), file)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    for key in ("url", "rest_url"):
+        _check_url(key, getattr(merged, key))
+    return merged
+
+
+def _check_url(key: str, url: str | None) -> None:
     if url is None:
-        return None
+        return
     try:
         scheme = httpx.URL(url).scheme
     except httpx.InvalidURL:
         scheme = ""
     if scheme not in ("http", "https"):
-        raise click.UsageError(f"--target {url!r}: expected an http:// or https:// URL")
-    return url
+        raise click.UsageError(
+            f"{'target' if key == 'url' else key} {url!r}: expected an http:// or https:// URL"
+        )
 
 
 def _protocols(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -62,31 +110,21 @@ def _check_baseline(path: Path | None) -> None:
 
 
 @click.command("run")
-@click.option(
-    "--target",
-    default=None,
-    metavar="URL",
-    help="Site URL of the server under test (default: the embedded reference server, started for the run).",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="TOML file with [target] url, token_env and [run] profile, protocols; flags override it.",
-)
-@click.option(
-    "--token-env",
-    default=None,
-    metavar="VAR",
-    help="Environment variable holding a bearer token for the target (never on the command line).",
-)
+@CONFIG
+@target_options
 @click.option(
     "--protocol",
     "protocols",
     multiple=True,
     metavar="NAME",
     help="Only this protocol's cases: wmcsom, spwfcsom, calendar, csom (or ms-wmcsom …). Repeatable.",
+)
+@click.option(
+    "--skip-protocol",
+    "skip_protocols",
+    multiple=True,
+    metavar="NAME",
+    help="Leave out this protocol's cases. Repeatable.",
 )
 @click.option(
     "--profile",
@@ -106,9 +144,10 @@ def _check_baseline(path: Path | None) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Cases run at once; only 1 (sequential) is supported so far.",
+    default=None,
+    help="Worker processes, each running one shard of the cases at once (their shares of "
+    "max_concurrency and rate_limit keep the total within them). "
+    "[default: one a core, at most 4, for the embedded server; 2 for a target]",
 )
 @BASELINE
 @click.option("--read-only", is_flag=True, help="Skip every case that writes to the target.")
@@ -120,48 +159,50 @@ def _check_baseline(path: Path | None) -> None:
     help="Run each case N times; cases whose outcome flips are reported as flaky.",
 )
 def run_command(
-    target: str | None,
     config_path: Path | None,
-    token_env: str | None,
     protocols: tuple[str, ...],
+    skip_protocols: tuple[str, ...],
     profile: str | None,
     report_dir: Path,
     seed: int | None,
     keyword: str | None,
-    workers: int,
+    workers: int | None,
     baseline: Path | None,
     read_only: bool,
     repeat: int,
+    **target: Any,
 ) -> None:
     """Run the conformance cases against a target and write the reports.
 
+    Secrets never go on the command line: the options name an environment variable or a file.
     Exit codes: 0 conformant, 1 not conformant (or the run proved too little: see the warning),
-    2 usage or configuration error, 3 target unreachable."""
-    if workers > 1:
-        raise click.UsageError(f"--workers {workers}: running cases concurrently is not supported yet; use 1")
-    try:
-        file = load_config(config_path) if config_path else FileConfig()
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    2 usage or configuration error, 3 target unreachable, refusing the credentials or not a CSOM
+    server."""
+    config = resolve(
+        config_path, {**target, "protocols": protocols, "skip_protocols": skip_protocols, "profile": profile}
+    )
     _check_baseline(baseline)
     settings = RunSettings(
-        target=_target_url(target or file.url),
-        token_env=token_env or file.token_env,
-        protocols=_protocols(protocols or file.protocols),
-        profile=profile or file.profile or "default",
+        target=config.url,
+        token_env=config.token_env,
+        protocols=_protocols(config.protocols),
+        skip_protocols=_protocols(config.skip_protocols),
+        profile=config.profile or "default",
         report_dir=report_dir,
         seed=seed,
         keyword=keyword,
         baseline=baseline,
         read_only=read_only,
         repeat=repeat,
+        access=config,
     )
     if settings.profile not in PROFILES:
         raise click.UsageError(
-            f"profile {settings.profile!r} (from --config): expected one of {sorted(PROFILES)}"
+            f"profile {settings.profile!r} (environment or --config): expected one of {sorted(PROFILES)}"
         )
+    count = worker_count(settings, workers or default_workers(settings.target))
     try:
-        code = run(settings)
+        code = run(settings) if count == 1 else _run_in_workers(settings, count)
     except RunError as exc:
         if str(exc):
             click.echo(f"error: {exc}", err=True)
@@ -169,6 +210,13 @@ def run_command(
     written = [name for name in REPORT_FILES if (report_dir / name).is_file()]
     click.echo(f"reports in {report_dir}/: {', '.join(written)}")
     sys.exit(code)
+
+
+def _run_in_workers(settings: RunSettings, count: int) -> int:
+    run, verdict = run_workers(settings, count, click.echo)
+    for line in summary_lines(run, verdict):
+        click.secho(line.text, **TONES[line.tone])
+    return verdict.exit_code
 
 
 @click.command("merge")

@@ -1,11 +1,15 @@
 """Run the cases in-process with pytest and the conformance plugin, and turn the outcome into
 ``conformance run``'s exit code: 0 conformant, 1 not, 2 usage or configuration error, 3 target
-unreachable (see conformance.report.verdict)."""
+unreachable, refusing the credentials or not a CSOM server (see conformance.report.verdict).
+
+SIGTERM stops a run as Ctrl-C does (conformance.pytest_plugin), so the session's teardown still
+removes what the run created on the target."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -13,13 +17,17 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.pytest_plugin import PROTOCOL_MARKERS, VERDICT_KEY
 from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
+from conformance.runner.access import Access, AccessError, access, credentials
+from conformance.runner.config import SETTINGS, TARGET_TABLES, Config
 from conformance.spec.data import specs_dir
-from conformance.target import Target, TargetUnreachable
+from conformance.target import Connection, Target, TargetUnreachable
+from conformance.wire import RequestBuilder
 
 PACKAGED_CASES = Path(__file__).resolve().parent.parent / "_cases"
 MARKERS = {**PROTOCOL_MARKERS, **{m: m for m in PROTOCOL_MARKERS.values()}}  # full or short name
+CSOM_MARKERS = frozenset({"wmcsom", "spwfcsom", "csom"})  # the protocols riding on ProcessQuery
 INTERRUPTED = 130  # Ctrl-C, as shells report it
-REACH_TIMEOUT_S = 10.0
+REFUSED = frozenset({401, 403})
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class RunSettings:
     target: str | None = None  # None: the embedded reference server
     token_env: str | None = None
     protocols: tuple[str, ...] = ()  # markers; empty: all
+    skip_protocols: tuple[str, ...] = ()
     profile: str = "default"
     report_dir: Path = Path("reports")
     seed: int | None = None
@@ -34,6 +43,17 @@ class RunSettings:
     baseline: Path | None = None
     read_only: bool = False
     repeat: int = 1
+    # how to reach the target beyond its URL and token_env (runner.config)
+    access: Config = field(default_factory=Config)
+
+    def target_config(self) -> Config:
+        """The target's settings (the ``target``, ``tls`` and ``transport`` tables) as one layer."""
+        return replace(self.access, url=self.target, token_env=self.token_env or self.access.token_env)
+
+    def selected(self) -> set[str]:
+        """The protocol markers that run."""
+        chosen = {MARKERS[p] for p in self.protocols} or set(PROTOCOL_MARKERS.values())
+        return chosen - {MARKERS[p] for p in self.skip_protocols}
 
 
 class RunError(Exception):
@@ -67,25 +87,88 @@ def pytest_args(settings: RunSettings, cases: Path) -> list[str]:
         "--profile", settings.profile, "--report-dir", str(settings.report_dir),
         "--repeat", str(settings.repeat),
     ]  # fmt: skip
-    optional = {"--target": settings.target, "--token-env": settings.token_env, "-k": settings.keyword,
-                "--baseline": settings.baseline, "--seed": settings.seed}  # fmt: skip
+    optional = {"-k": settings.keyword, "--baseline": settings.baseline, "--seed": settings.seed}
     for flag, value in optional.items():
         if value is not None:
             args += [flag, str(value)]
-    if settings.protocols:
-        args += ["-m", " or ".join(MARKERS[p] for p in settings.protocols)]
+    args += target_args(settings.target_config())
+    terms = [f"({' or '.join(MARKERS[p] for p in settings.protocols)})"] if settings.protocols else []
+    if settings.skip_protocols:
+        terms.append(f"not ({' or '.join(MARKERS[p] for p in settings.skip_protocols)})")
+    if terms:
+        args += ["-m", " and ".join(terms)]
     if settings.read_only:
         args.append("--read-only")
     return args
 
 
-def check_reachable(url: str) -> None:
-    """Fail fast, in one line, when nothing answers at ``url`` (any HTTP answer will do)."""
+def target_args(config: Config) -> list[str]:
+    """The plugin's options for the target settings ``config`` gives (names of secrets' sources only)."""
+    args = []
+    for setting in (s for s in SETTINGS if s.table in TARGET_TABLES):
+        value = getattr(config, setting.key)
+        if setting.kind is bool:
+            args += [setting.pytest_option] if value else []
+        elif value is not None:
+            args += [setting.pytest_option, str(value)]
+    return args
+
+
+def preflight(access: Access, *, csom: bool) -> None:
+    """Fail fast, in one line (exit 3), before any case: when nothing answers a GET of the site URL
+    (DNS, refused, TLS, timeout); when the first request of every CSOM client, POST contextinfo, is
+    answered 401 (the credentials are refused); and, with CSOM protocols selected, when ProcessQuery
+    answers an empty request with something that is no CSOM response (a JSON array opening with its
+    header; a refusal there is left to the run, which reports it as hollow). A target that answers
+    the GET and then drops requests is left to the run, which ends where it stops answering."""
+    check_reachable(access.url, access.connection)
+    with access.target() as probe:
+        try:
+            info = probe.context_info()
+            answer = probe.process_query(RequestBuilder().build()).exchange if csom else None
+        except TargetUnreachable:
+            return
+    if info.status == 401:
+        raise RunError(
+            f"target refused the credentials (auth {access.mode}): POST {info.url} answered 401", UNREACHABLE
+        )
+    if answer is not None and answer.status not in REFUSED and not _csom_shaped(answer.response_body):
+        raise RunError(
+            f"not a CSOM server: POST {answer.url} answered HTTP {answer.status} "
+            f"({answer.content_type or 'no content type'}), not a CSOM response",
+            UNREACHABLE,
+        )
+
+
+def check_reachable(url: str, connection: Connection | None = None) -> None:
+    """Fail fast, in one line (exit 3), when nothing answers a GET of ``url`` (any HTTP answer will do)."""
     try:
-        with Target(url, timeout=REACH_TIMEOUT_S) as probe:
-            probe.send("GET", probe.site_url or url)
+        with Target(url, connection=connection) as probe:
+            probe.send("GET", probe.site_url)
     except TargetUnreachable as exc:
         raise RunError(f"target unreachable: {exc}", UNREACHABLE) from None
+
+
+def check_target(settings: RunSettings) -> None:
+    """The settings' way in to the target, checked before any case: their secrets' sources (exit 2),
+    and with a target URL, the target (:func:`preflight`, exit 3)."""
+    config = settings.target_config()
+    try:
+        way_in = access(config) if config.url else None
+        if way_in is None:
+            credentials(config)  # a secret's source is checked even for the embedded server (own token)
+    except AccessError as exc:
+        raise RunError(str(exc), USAGE) from None
+    if way_in is not None:
+        preflight(way_in, csom=bool(settings.selected() & CSOM_MARKERS))
+
+
+def _csom_shaped(body: bytes) -> bool:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 class _Capture:
@@ -102,8 +185,7 @@ class _Capture:
 def run(settings: RunSettings) -> int:
     """Run the cases and judge them: the exit code (RunError when there is no verdict to give)."""
     cases = cases_dir()
-    if settings.target:
-        check_reachable(settings.target)
+    check_target(settings)
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     # Hypothesis keeps caches; next to the reports rather than in whatever folder the user is in
     set_hypothesis_home_dir(settings.report_dir / ".hypothesis")

@@ -59,12 +59,12 @@ def demo(conn: sqlite3.Connection, today: dt.date | None = None) -> None:
     )
 
 
-def calendar_members() -> tuple[str, str | None]:
-    """The default caller's member id and one whose calendar it may not view (None if every one),
-    for the calendar cases against a reference server."""
+def calendar_members() -> tuple[str, str | None, str | None]:
+    """The default caller's member id, one whose calendar it may not view and another one's it may
+    view (None where there is none), for the calendar cases against a reference server."""
     from conformance.server.auth import DEFAULT_USER
 
-    hidden = [
-        user for user, _, _ in USERS if user != DEFAULT_USER and (DEFAULT_USER, user) not in CALENDAR_ACCESS
-    ]
-    return str(DEFAULT_USER), str(hidden[0]) if hidden else None
+    others = [user for user, _, _ in USERS if user != DEFAULT_USER]
+    hidden = [user for user in others if (DEFAULT_USER, user) not in CALENDAR_ACCESS]
+    shown = [user for user in others if (DEFAULT_USER, user) in CALENDAR_ACCESS]
+    return str(DEFAULT_USER), str(hidden[0]) if hidden else None, str(shown[0]) if shown else None

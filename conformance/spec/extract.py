@@ -7,6 +7,7 @@ indentation, trailing newline). Errata patches are applied to the text first.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from conformance.spec.csom_types import extract_types
 from conformance.spec.errata import Erratum, apply_patches, load_errata
 from conformance.spec.examples import extract_examples
 from conformance.spec.model import CsomProtocol
-from conformance.spec.requirements import extract_requirements
+from conformance.spec.requirements import extract_requirements, rest_requirements
 from conformance.spec.rest import extract_rest
 from conformance.spec.sections import split_sections
 
@@ -63,7 +64,8 @@ def extract_all(source: Path, errata_path: Path) -> dict[str, dict[str, Any]]:
     for protocol in CSOM_PROTOCOLS:
         out[protocol] = extract_csom(_read(source, protocol), protocol, errata).to_json()
     text, applied = apply_patches(_read(source, "contactslaw-calendar"), errata, "contactslaw-calendar")
-    out["contactslaw-calendar"] = extract_rest(text, tuple(applied)).to_json()
+    endpoint = extract_rest(text, tuple(applied))
+    out["contactslaw-calendar"] = replace(endpoint, requirements=rest_requirements(endpoint)).to_json()
     return out
 
 

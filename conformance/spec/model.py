@@ -187,6 +187,7 @@ class RestEndpoint:
     enums: dict[str, dict[int, str]] = field(default_factory=dict)  # field path -> value -> meaning
     examples: dict[str, Any] = field(default_factory=dict)  # "xml": text, "json": decoded shape
     errata: tuple[str, ...] = ()
+    requirements: tuple[Requirement, ...] = ()  # the rules its tables state (spec/requirements.py)
 
     def to_json(self) -> dict[str, Any]:
         data = _plain(asdict(self))

@@ -201,7 +201,9 @@ CALENDAR_FAULTS = (
     ),
     Broken(
         Fault("member-omitted-is-someone-else", CALENDAR, before=_another_members_calendar),
-        (_cal("member[omitted]", "current-user", PARAMETERS, "equals"),),
+        (_cal("member[omitted]", "current-user", PARAMETERS, "equals"),
+         # the caller's own calendar (member omitted) is now the viewable member's
+         _cal("member[viewable]", "that-member", PARAMETERS, "differs")),
     ),
     Broken(
         Fault("missing-from-gets-a-default", CALENDAR, before=_default_period),

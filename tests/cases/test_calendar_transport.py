@@ -18,9 +18,8 @@ from contextlib import ExitStack
 import pytest
 
 from conformance.checks import CHECKS
+from conformance.selftest import member_env
 from conformance.server import ReferenceServer
-from conformance.server.auth import DEFAULT_USER
-from conformance.server.seed import CALENDAR_ACCESS, USERS
 from tests.cases.broken import Upstream, broken_server
 from tests.cases.faults import FAULTS, RUNS, Broken
 from tests.cases.runner import ROOT, Run, run_cases
@@ -30,21 +29,12 @@ TOKEN_ENV = "CONFORMANCE_TEST_TOKEN"
 VERIFY = re.compile(r'verify\(\s*"([a-z-]+)"')
 
 
-def _member_env() -> dict[str, str]:
-    """What the calendar cases cannot learn over the wire, from the reference server's directory."""
-    hidden = next(u for u, _, _ in USERS if u != DEFAULT_USER and (DEFAULT_USER, u) not in CALENDAR_ACCESS)
-    return {
-        "CONFORMANCE_CALENDAR_MEMBER": str(DEFAULT_USER),
-        "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER": str(hidden),
-    }
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     """Every run, by name: "embedded", "proxy" (no fault), and each group of faults by their names."""
     with ReferenceServer(seed_data=True) as server, ExitStack() as stack:
         upstream = Upstream(server.url, server.token)
-        env = {TOKEN_ENV: server.token, **_member_env()}
+        env = {TOKEN_ENV: server.token, **member_env()}  # what the calendar cases cannot learn
         jobs: dict[str, tuple[str, ...]] = {"embedded": ()}
         for names in [(), *RUNS]:
             url = stack.enter_context(broken_server(upstream, *(FAULTS[n].fault for n in names)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,19 @@ from typing import Any
 import pytest
 
 from conformance.results import schema_errors
-from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream, broken_server
-from tests.run.conftest import conformance
+from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream
+from tests.run.conftest import (
+    LOCATION,
+    QUICK,
+    SMALL,
+    USER_SETTINGS,
+    conformance,
+    misspelt_types,
+    small_run,
+)
 
-QUICK = ("run", "--profile", "quick")
-SMALL = (*QUICK, "--protocol", "wmcsom", "-k", "object-type")  # about 45 cases, a second or two
 # anything a browser would fetch: a src attribute, an href that is not a fragment, CSS url() or @import
 ASSET = re.compile(r"""\ssrc\s*=|\shref\s*=\s*(?!["']?#)|url\(|@import|<script|<link""", re.IGNORECASE)
-USER_SETTINGS = "ms-wmcsom/SP.WorkManagement.OM.UserSettings/object-type"
-LOCATION = "ms-wmcsom/SP.WorkManagement.OM.Location/object-type"
-
-
-def _misspelt_types(*short_names: str) -> Fault:
-    """ProcessQuery answers the classes' objects with a misspelt ``_ObjectType_``."""
-
-    def after(call: Call, answer: Answer) -> Answer:
-        body = answer.body
-        for name in short_names:
-            right = f'"_ObjectType_":"{name}"'.encode()
-            body = body.replace(right, right[:-2] + b'z"')
-        return replace(answer, body=body)
-
-    return Fault("misspelt-object-types", CSOM, after=after)
 
 
 def _refused(call: Call, upstream: Upstream) -> Answer:
@@ -64,8 +54,8 @@ def test_quick_run_against_the_embedded_server_writes_every_report(tmp_path: Pat
     cases = document["cases"]
     assert document["verdict"]["conformant"] and document["summary"]["passed"] > 0
     assert {"ms-wmcsom", "ms-spwfcsom"} <= {c["protocol"] for c in cases}
-    suite = ET.parse(folder / "junit.xml").getroot().find("testsuite")
-    assert suite is not None and int(suite.get("tests", 0)) == len(cases)
+    suites = ET.parse(folder / "junit.xml").getroot().findall("testsuite")  # one a worker
+    assert suites and sum(int(suite.get("tests", 0)) for suite in suites) == len(cases)
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert '<table class="m">' in html and "Conformant" in html
     assert all(escape(c["item"]) in html for c in cases)
@@ -90,7 +80,7 @@ def test_config_file_selects_profile_and_protocols(tmp_path: Path) -> None:
     "args",
     [
         ("--profile", "bogus"),
-        ("--workers", "2"),
+        ("--workers", "0"),
         ("--protocol", "nope"),
         ("--config", "bad.toml"),
         ("--baseline", "missing.txt"),
@@ -122,15 +112,10 @@ def test_target_that_stops_answering_mid_run_exits_3(tmp_path: Path, vanishing_t
     assert document["aborted"].startswith("target unreachable") and document["verdict"]["exit_code"] == 3
 
 
-def _small_run(upstream: Upstream, fault: Fault, report_dir: str, cwd: Path, *args: str) -> Any:
-    with broken_server(upstream, fault) as url:
-        return conformance(*SMALL, "--target", url, "--report-dir", report_dir, *args, cwd=cwd)
-
-
 def test_broken_target_fails_and_a_baseline_makes_the_failure_known(
     tmp_path: Path, upstream: Upstream
 ) -> None:
-    first = _small_run(upstream, _misspelt_types("SP.WorkManagement.OM.UserSettings"), "first", tmp_path)
+    first = small_run(upstream, misspelt_types("SP.WorkManagement.OM.UserSettings"), "first", tmp_path)
     assert first.returncode == 1, first.stdout[-3000:] + first.stderr
     assert "NOT CONFORMANT" in first.stdout and USER_SETTINGS in first.stdout
     failed = {c["id"]: c for c in _results(tmp_path / "first")["cases"] if c["outcome"] == "failed"}
@@ -142,16 +127,14 @@ def test_broken_target_fails_and_a_baseline_makes_the_failure_known(
     assert f"{failure['section']} <code>{USER_SETTINGS}</code>" in html  # the failure names its section
 
     baseline = ("--baseline", str(tmp_path / "first" / "results.json"))
-    known = _small_run(
-        upstream, _misspelt_types("SP.WorkManagement.OM.UserSettings"), "k", tmp_path, *baseline
-    )
+    known = small_run(upstream, misspelt_types("SP.WorkManagement.OM.UserSettings"), "k", tmp_path, *baseline)
     assert known.returncode == 0, known.stdout[-3000:] + known.stderr
     verdict = _results(tmp_path / "k")["verdict"]
     assert verdict["known"] == [USER_SETTINGS] and verdict["new_failures"] == []
     assert "known, in the baseline" in (tmp_path / "k" / "report.html").read_text(encoding="utf-8")
 
-    both = _misspelt_types("SP.WorkManagement.OM.UserSettings", "SP.WorkManagement.OM.Location")
-    newly = _small_run(upstream, both, "n", tmp_path, *baseline)
+    both = misspelt_types("SP.WorkManagement.OM.UserSettings", "SP.WorkManagement.OM.Location")
+    newly = small_run(upstream, both, "n", tmp_path, *baseline)
     assert newly.returncode == 1
     verdict = _results(tmp_path / "n")["verdict"]
     assert (verdict["known"], verdict["new_failures"], verdict["blocking"]) == (
@@ -162,7 +145,7 @@ def test_broken_target_fails_and_a_baseline_makes_the_failure_known(
 
 
 def test_target_refusing_credentials_is_a_hollow_run(tmp_path: Path, upstream: Upstream) -> None:
-    done = _small_run(upstream, Fault("refuse-credentials", CSOM, before=_refused), "r", tmp_path)
+    done = small_run(upstream, Fault("refuse-credentials", CSOM, before=_refused), "r", tmp_path)
     assert done.returncode == 1
     assert "HOLLOW RUN" in done.stdout
     document = _results(tmp_path / "r")

@@ -190,6 +190,8 @@ def _bad(where: str, expected: str, value: Any) -> CsomFault:
 
 
 def _decode(run: Run, spec_type: str, raw: Any, where: str) -> Any:
+    if isinstance(raw, ValueObject) and spec_type in run.types.by_name:
+        return _value_object(run, spec_type, raw, where)
     value = _plain(run, raw)
     if value is None:
         # JSOM sends Type="Null" even for Int32 parameters (capture session_createTask_nulls):
@@ -242,6 +244,18 @@ def _decode(run: Run, spec_type: str, raw: Any, where: str) -> Any:
             raise _bad(where, spec_type, value)
         return value
     return value  # a type neither spec defines (ContentTypeId, ...): as sent
+
+
+def _value_object(run: Run, spec_type: str, raw: ValueObject, where: str) -> ServerObject:
+    """A client value object (sent by value, e.g. SetUserSettings' LocationDisplaySetting array):
+    a new instance of its type with each member set as SetProperty would set it."""
+    info = _type_by_id(run, raw.type_id)
+    if info.name != spec_type:
+        raise _bad(where, spec_type, info.short_name)
+    obj = info.cls(run.ctx)
+    for name, member in raw.members.items():
+        _set_property(run, obj, name, member)
+    return obj
 
 
 def _check_enum(run: Run, enum_name: str, value: int, where: str) -> None:

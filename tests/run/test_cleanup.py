@@ -1,0 +1,146 @@
+"""Safety, checked in the reference server's SQLite database: a read-only run writes nothing; a run
+stopped with SIGTERM mid-run still removes every object it created; ``conformance cleanup --run-id``
+removes what an aborted run left, and nothing of any other run."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import main
+from conformance.probe import web
+from conformance.shapes import catalogue
+from conformance.target import Credentials, Target
+from conformance.wire import QuerySpec, RequestBuilder
+from conformance.world import WM, create_task, provision, run_pattern
+from tests.run.launch import QUICK, TOKEN, conformance, environment, error_lines, secured_server, start
+
+RUN_ID = "ccrun0"  # the run id of seed 0
+RUNNING = (0, 1, 2, 3)  # WorkflowStatus NotStarted, Started, Suspended, Canceling
+
+
+def _content(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+def _live(db: Path, run_id: str) -> list[str]:
+    """The run's objects still there: tasks not deleted, workflow definitions, subscriptions, collateral
+    files named with the run id, and running workflow instances whose subscription is gone."""
+    pattern = run_pattern(run_id)
+    with sqlite3.connect(db) as conn:
+        named = [
+            *(f"task {n}" for (n,) in conn.execute("SELECT name FROM wm_tasks WHERE deleted_at IS NULL")),
+            *(f"definition {n}" for (n,) in conn.execute("SELECT display_name FROM wf_definitions")),
+            *(f"subscription {n}" for (n,) in conn.execute("SELECT name FROM wf_subscriptions")),
+            *(f"collateral {n}" for (n,) in conn.execute("SELECT leaf FROM wf_collateral")),
+        ]
+        orphans = conn.execute(
+            f"SELECT id FROM wf_instances WHERE status IN {RUNNING} "
+            "AND subscription_id NOT IN (SELECT id FROM wf_subscriptions)"
+        ).fetchall()
+    return [what for what in named if pattern.search(what)] + [f"running instance {i}" for (i,) in orphans]
+
+
+def _warm_up(url: str) -> None:
+    """The server seeds a web's and a user's demo data when a request first touches them
+    (conformance.server.seed): that request comes before the snapshot, so the comparison sees only
+    what the run does."""
+    builder = RequestBuilder()
+    builder.query(web(builder), QuerySpec.select("Id"))
+    builder.construct(catalogue().types[WM + "UserOrderedSessionManager"].type_id)
+    with Target(url, credentials=Credentials.bearer(TOKEN)) as target:
+        reply = target.process_query(builder.build())
+    assert reply.response is not None and reply.response.header.error_info is None
+
+
+def test_a_read_only_run_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "reference.sqlite"
+    with secured_server(db) as server:
+        _warm_up(server.url)
+        before = _content(db)
+        done = conformance(
+            *QUICK, "--read-only", "--target", server.url, "--report-dir", "r", cwd=tmp_path,
+            env=environment(CONFORMANCE_AUTH="bearer", CONFORMANCE_TOKEN=TOKEN),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+        assert "passed" in done.stdout
+        assert _content(db) == before
+
+
+# one process, and --workers 2: the parent passes the signal on and each worker sweeps its own run id
+@pytest.mark.parametrize(("workers", "run_ids"), [(1, [RUN_ID]), (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"])])
+def test_sigterm_mid_run_still_removes_what_the_run_created(
+    tmp_path: Path, workers: int, run_ids: list[str]
+) -> None:
+    db = tmp_path / "reference.sqlite"
+
+    def live() -> list[str]:
+        return [name for run_id in run_ids for name in _live(db, run_id)]
+
+    with secured_server(db) as server:
+        env = environment(CONFORMANCE_AUTH="bearer", CONFORMANCE_TOKEN=TOKEN)
+        run = start(*QUICK, "--target", server.url, "--workers", str(workers), "--report-dir", "r",
+                    cwd=tmp_path, env=env)  # fmt: skip
+        # mid-run: once the cases have provisioned their world and created objects of their own
+        deadline = time.monotonic() + 60
+        while len(live()) < 3 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        created = live()
+        run.send_signal(signal.SIGTERM)
+        stdout, stderr = run.communicate(timeout=120)
+        assert len(created) >= 3, created  # the signal came while the run's objects existed
+        assert run.returncode == 130, stdout[-2000:] + stderr
+        assert "Traceback" not in stdout + stderr and "interrupted" in stderr
+        assert live() == []
+
+
+def test_cleanup_removes_an_aborted_runs_leftovers_and_nothing_else(tmp_path: Path) -> None:
+    db = tmp_path / "reference.sqlite"
+    spec = catalogue()
+    with secured_server(db) as server:
+        with Target(server.url, credentials=Credentials.bearer(TOKEN)) as target:
+            provision(target, spec, "ccrun7", read_only=False)  # as a run killed with SIGKILL leaves it
+            for name in ("ccrun7t3", "ccrun77 another run", "ccrun7s1 a shard of it", "ccrun70"):
+                assert create_task(target, spec, name)[1] is not None
+        left = _live(db, "ccrun7")
+        assert {"task ccrun7 probe task", "task ccrun7t3", "definition ccrun7 conformance main workflow",
+                "subscription ccrun7 conformance list subscription"} <= set(left)  # fmt: skip
+        invoke = ["cleanup", "--target", server.url, "--token-env", "T", "--run-id", "ccrun7"]
+        result = CliRunner().invoke(main, invoke, env={"T": TOKEN})
+        assert result.exit_code == 0, result.output
+        removed = result.stdout.splitlines()
+        assert "removed task" in removed[0] and any(
+            "'ccrun7 conformance main workflow'" in r for r in removed
+        )
+        # collateral goes with its definition, instances are stopped: neither is an object of its own
+        assert len(removed) == len(
+            [w for w in left if w.split()[0] in ("task", "definition", "subscription")]
+        )
+        assert _live(db, "ccrun7") == []
+        assert {"task ccrun77 another run"} == set(_live(db, "ccrun77"))
+        assert {"task ccrun7s1 a shard of it"} == set(_live(db, "ccrun7s1"))
+        again = CliRunner().invoke(main, invoke, env={"T": TOKEN})
+        assert again.exit_code == 0 and again.stdout == f"nothing named with ccrun7 on {server.url}\n"
+
+
+def test_cleanup_usage_errors(tmp_path: Path) -> None:
+    for args, said in (
+        (("--run-id", "Approval", "--target", "http://127.0.0.1:9"), "expected ccrun<seed>"),
+        (("--run-id", "ccrun1"), "cleanup needs the target"),
+    ):
+        done = conformance("cleanup", *args, cwd=tmp_path, env=environment())
+        assert done.returncode == 2 and said in done.stderr
+        assert len([line for line in error_lines(done) if line.startswith("Error")]) == 1
+    done = conformance("cleanup", "--run-id", "ccrun1", "--target", "http://127.0.0.1:9", cwd=tmp_path,
+                       env=environment(CONFORMANCE_RETRIES="0"))  # fmt: skip
+    assert (
+        done.returncode == 3
+        and error_lines(done) == [done.stderr.strip()]
+        and "connection refused" in done.stderr
+    )
