@@ -81,8 +81,8 @@ class Members:
 
 
 @pytest.fixture(scope="session")
-def members(request: pytest.FixtureRequest) -> Members:
-    if request.config.getoption("--target") is None:  # the embedded reference server: its directory
+def members(run_options: RunOptions) -> Members:
+    if run_options.embedded:  # the embedded reference server: its directory
         from conformance.server.seed import calendar_members
 
         return Members(*calendar_members())
@@ -425,7 +425,7 @@ STRANGERS: dict[str, Callable[[str], Credentials | None]] = {
 def test_unauthorized(caller: str, target: Target, run_options: RunOptions) -> None:
     """A request without a valid access token is answered 401."""
     credentials = STRANGERS[caller](run_options.run_id)
-    with Target(target.site_url, rest_url=target.rest_url, credentials=credentials) as stranger:
+    with target.as_caller(credentials) as stranger:
         exchange = stranger.rest(ENDPOINT.path, WIDE, JSON)
     verify("http-status", exchange, 401, section=STATUS_CODES, evidence=[exchange])
 

@@ -410,7 +410,7 @@ def unsigned_write(target: Target, run_options: RunOptions) -> Iterator[Unsigned
     deleted again (with a digest) at the end of the session."""
     builder = RequestBuilder()
     task = _create_task(builder, f"{run_options.run_id} digest probe")
-    with Target(target.site_url) as anonymous:
+    with target.as_caller(None) as anonymous:
         reply = anonymous.process_query(builder.build(), digest=False)
         if reply.exchange.status == 401:
             pytest.skip(

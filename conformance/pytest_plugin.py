@@ -70,6 +70,7 @@ class RunOptions:
     batch_size: int
     report_dir: Path | None
     run_id: str
+    embedded: bool  # the embedded reference server (its seed data is known), not a --target
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -193,6 +194,7 @@ def run_options(request: pytest.FixtureRequest) -> RunOptions:
         # in the names of created objects; from the seed, so the same seed sends the same bodies, and
         # from the shard, so concurrent shards never touch each other's objects
         run_id=f"ccrun{seed if seed is not None else 0}" + (f"s{shard.index}" if shard else ""),
+        embedded=config.stash[ACCESS_KEY] is None,
     )
 
 

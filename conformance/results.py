@@ -140,9 +140,15 @@ def requirement_status(trace: Trace, outcomes: dict[str, str]) -> RequirementSta
 def requirement_statuses(
     cases: list[CaseResult] | tuple[CaseResult, ...],
 ) -> list[tuple[Trace, RequirementStatus]]:
-    """Every requirement of the spec data with its status in this run, in the data's order."""
+    """Every requirement of the spec data of the protocols the run has cases of, with its status in
+    this run, in the data's order (a run of one protocol is not shown another's as unverified)."""
     outcomes = {case.id: case.outcome for case in cases}
-    return [(trace, requirement_status(trace, outcomes)) for trace in load_trace().traces]
+    protocols = {case.protocol for case in cases}
+    return [
+        (trace, requirement_status(trace, outcomes))
+        for trace in load_trace().traces
+        if trace.protocol in protocols
+    ]
 
 
 def requirement_counts(statuses: list[tuple[Trace, RequirementStatus]]) -> dict[str, dict[str, int]]:

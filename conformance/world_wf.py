@@ -148,6 +148,10 @@ def getter(catalogue: Catalogue, kind: str, method: str, value: Any) -> Provider
 # --------------------------------------------------------------------------------------- provision
 
 
+# arguments only a writing run can provision (it creates what they name), with why a read-only run lacks them
+WRITTEN_ONLY = {"leafFileName": "no collateral file to name (only a writing run saves one)"}
+
+
 def provision_workflow(
     target: Target,
     catalogue: Catalogue,

@@ -63,9 +63,11 @@ def _is_integer(type_name: str) -> bool:
 
 
 def _guid_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
     try:
         UUID(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return False
     return True
 
