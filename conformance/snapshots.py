@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from conformance.probe import Arguments, Route, follow
@@ -43,6 +44,11 @@ class Outcome:
     result_id: int | None
 
     def raw(self) -> Any:
+        return self._raw
+
+    @cached_property
+    def _raw(self) -> Any:
+        # parsed once: cases read a batch's outcomes many times, and a batch's body is large
         return None if self.result_id is None else raw_results(self.reply.exchange).get(self.result_id)
 
 

@@ -31,7 +31,15 @@ from conformance.report.baseline import load_baseline
 from conformance.report.merge import merge_runs
 from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
 from conformance.results import ResultsError, Run, load_run
-from conformance.runner.invoke import INTERRUPTED, RunError, RunSettings, cases_dir, check_target, pytest_args
+from conformance.runner.invoke import (
+    INTERRUPTED,
+    RunError,
+    RunSettings,
+    cases_dir,
+    check_target,
+    hypothesis_home,
+    pytest_args,
+)
 
 STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up before it is killed
 
@@ -66,7 +74,7 @@ def shard_dir(report_dir: Path, index: int) -> Path:
 def worker_command(settings: RunSettings, cases: Path, index: int, count: int) -> list[str]:
     """One worker's pytest command line: the run's own, with its share of the run (worker_settings)."""
     own = worker_settings(settings, index, count)
-    home = str(own.report_dir / ".hypothesis")
+    home = str(hypothesis_home())
     return [sys.executable, "-m", __name__, home, *pytest_args(own, cases), "--shard", f"{index}/{count}"]
 
 
@@ -171,8 +179,8 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
 
 
 def _worker(argv: list[str]) -> int:
-    """A worker: ``HYPOTHESIS_HOME PYTEST_ARGS...`` (Hypothesis' caches beside the shard's reports, as
-    an in-process run keeps them beside its reports, never in the user's folder)."""
+    """A worker: ``HYPOTHESIS_HOME PYTEST_ARGS...`` (Hypothesis' caches where an in-process run keeps
+    them: runner.invoke.hypothesis_home)."""
     set_hypothesis_home_dir(argv[0])
     return pytest.main(argv[1:])
 
