@@ -28,7 +28,7 @@ from conformance.probe import Arguments, Route, follow
 from conformance.pytest_plugin import RunOptions
 from conformance.shapes import Catalogue, catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
-from conformance.spec.model import Method, SpecType
+from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
 from conformance.wire import QuerySpec, RequestBuilder
 from conformance.wire.values import ObjectPathRef
@@ -45,17 +45,13 @@ def _type(name: str) -> SpecType:
     return CATALOGUE.types[WM + name]
 
 
-def _method(spec_type: SpecType, name: str) -> Method:
-    return next(m for m in spec_type.methods if m.name == name)
-
-
 # ------------------------------------------------------------------------------------- ReadTasks
 
 TASK = _type("Task")
 SESSIONS = [
     spec_type for spec_type in CATALOGUE.types.values()
     if any(m.name == "ReadTasks" for m in spec_type.methods)
-    and CATALOGUE.item_type(CATALOGUE.types[_method(spec_type, "ReadTasks").return_type]) == TASK
+    and CATALOGUE.item_type(CATALOGUE.types[spec_type.method("ReadTasks").return_type]) == TASK
 ]  # fmt: skip
 assert SESSIONS, "no session's ReadTasks returns a collection of Task: spec data changed"
 ORDER_BY_ID = next(v.value for v in _type("SortableTaskField").values if v.name == "Id")
@@ -102,7 +98,7 @@ def _query(builder: RequestBuilder, parameter_type: str, ids: tuple[int, ...] | 
 def _reader(read: Read, route: Route, arguments: Arguments) -> Callable[[RequestBuilder], int]:
     def write(builder: RequestBuilder) -> int:
         session, _ = follow(builder, route, arguments)
-        parameter = _method(CATALOGUE.types[read.session], "ReadTasks").parameters[0]
+        parameter = CATALOGUE.types[read.session].method("ReadTasks").parameters[0]
         tasks = builder.method(session, "ReadTasks", _query(builder, parameter.type, read.ids))
         # JSOM's load(tasks, 'Include(Id)'): the Id of each task
         return builder.query(tasks, QuerySpec(select_all_properties=False), QuerySpec.select("Id"))
@@ -156,13 +152,13 @@ def _ids(outcome: Outcome) -> list[Any]:
 
 
 def _read_meta(session: SpecType, check: str, writes: bool) -> CaseMeta:
-    section = _method(session, "ReadTasks").section
+    section = session.method("ReadTasks").section
     return CaseMeta(PROTOCOL, section, f"{session.short_name}.ReadTasks", check, "semantic", writes)
 
 
 def _judged(session: SpecType, reads: dict[Read, Outcome]) -> dict[Read, list[Any]]:
     """The task ids of every read, each read verified to have succeeded."""
-    section = _method(session, "ReadTasks").section
+    section = session.method("ReadTasks").section
     for outcome in reads.values():
         verify("scope-ok", outcome.reply, outcome.scope_id, section=section, level="semantic",
                evidence=[outcome.reply.exchange])  # fmt: skip
@@ -178,7 +174,7 @@ def test_read_tasks_lists_each_task_once(session: SpecType, task_reads: TaskRead
         asked = "all tasks" if read.ids is None else f"tasks {list(read.ids)}"
         verify(
             "equals", repeated, [], what=f"tasks listed more than once by ReadTasks of {asked}",
-            section=_method(session, "ReadTasks").section, level="semantic",
+            section=session.method("ReadTasks").section, level="semantic",
             evidence=[reads[read].reply.exchange],
         )  # fmt: skip
 
@@ -195,7 +191,7 @@ def test_read_tasks_returns_every_task(session: SpecType, task_reads: TaskReads)
     missing = [i for i in found_alone if i not in ids[together]]
     verify(
         "equals", missing, [], what=f"tasks found alone but missing from ReadTasks of {list(together.ids)}",
-        section=_method(session, "ReadTasks").section, level="semantic",
+        section=session.method("ReadTasks").section, level="semantic",
         evidence=[reads[together].reply.exchange],
     )  # fmt: skip
 
@@ -203,7 +199,7 @@ def test_read_tasks_returns_every_task(session: SpecType, task_reads: TaskReads)
 # ------------------------------------------------------------------------------------- settings
 
 MANAGER, SETTINGS = _type("UserSettingsManager"), _type("UserSettings")
-SAVE, LOAD = _method(MANAGER, "SetUserSettings"), _method(MANAGER, "GetUserSettings")
+SAVE, LOAD = MANAGER.method("SetUserSettings"), MANAGER.method("GetUserSettings")
 INTEGERS = tuple(p.name for p in SETTINGS.properties if p.type == "CSOM Int32" and p.access == "read-write")
 assert INTEGERS, "UserSettings has no writable Int32 property: spec data changed"
 

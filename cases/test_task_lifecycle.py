@@ -565,7 +565,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     def _create(self, data: st.DataObject, count: int) -> None:
         builder = RequestBuilder()
         session = _session(builder)
-        method = next(m for m in _type(SESSION).methods if m.name == "CreateTask")
+        method = _type(SESSION).method("CreateTask")
         planned = []
         for _ in range(count):
             token = self.run.token()

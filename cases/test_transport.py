@@ -397,7 +397,7 @@ class UnsignedWrite:
 def _create_task(builder: RequestBuilder, name: str) -> int:
     """CreateTask in a user-ordered session, the spec's parameters in order; returns the query id."""
     session = builder.method(builder.construct(SESSION_MANAGER.type_id), "CreateSession")
-    method = next(m for m in CATALOGUE.types[WM + "UserOrderedSession"].methods if m.name == "CreateTask")
+    method = CATALOGUE.types[WM + "UserOrderedSession"].method("CreateTask")
     values = {"taskName": name, "description": "csom-conformance digest probe", "completed": False,
               "pinned": False, "locationKey": -1}  # fmt: skip
     created = builder.method(session, method.name, *(values.get(p.name) for p in method.parameters))

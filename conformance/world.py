@@ -49,10 +49,6 @@ def _session(builder: RequestBuilder, catalogue: Catalogue) -> Any:
     return builder.method(manager, "CreateSession")
 
 
-def _method(catalogue: Catalogue, owner: str, name: str):
-    return next(m for m in catalogue.types[WM + owner].methods if m.name == name)
-
-
 def create_task(
     target: Target, catalogue: Catalogue, name: str, **fields: Any
 ) -> tuple[CsomReply, int | None]:
@@ -60,7 +56,7 @@ def create_task(
     builder = RequestBuilder()
     session = _session(builder, catalogue)
     arguments = {"taskName": name, "completed": False, "pinned": False, "locationKey": -1, **fields}
-    method = _method(catalogue, "UserOrderedSession", "CreateTask")
+    method = catalogue.types[WM + "UserOrderedSession"].method("CreateTask")
     result = builder.method(session, "CreateTask", *(arguments.get(p.name) for p in method.parameters))
     query = builder.query(builder.property(result, "Result"), QuerySpec.select("Id"))
     reply = target.process_query(builder.build())

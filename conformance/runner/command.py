@@ -16,8 +16,8 @@ from conformance.report import REPORT_FILES, publish
 from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.merge import MergeError, merge_runs
 from conformance.report.terminal import summary_lines
-from conformance.report.verdict import USAGE
-from conformance.results import ResultsError, load_run
+from conformance.report.verdict import USAGE, Verdict
+from conformance.results import ResultsError, Run, load_run
 from conformance.runner.config import (
     SETTINGS,
     TARGET_TABLES,
@@ -212,11 +212,15 @@ def run_command(
     sys.exit(code)
 
 
-def _run_in_workers(settings: RunSettings, count: int) -> int:
-    run, verdict = run_workers(settings, count, click.echo)
+def _summarize(run: Run, verdict: Verdict) -> int:
+    """The end-of-run summary (an in-process run's is pytest's terminal summary); the exit code."""
     for line in summary_lines(run, verdict):
         click.secho(line.text, **TONES[line.tone])
     return verdict.exit_code
+
+
+def _run_in_workers(settings: RunSettings, count: int) -> int:
+    return _summarize(*run_workers(settings, count, click.echo))
 
 
 @click.command("merge")
@@ -231,8 +235,6 @@ def merge_command(results: tuple[Path, ...], report_dir: Path, baseline: Path | 
     except (ResultsError, MergeError, BaselineError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(USAGE)
-    verdict = publish(merged, report_dir, known)
-    for line in summary_lines(merged, verdict):
-        click.secho(line.text, **TONES[line.tone])
+    code = _summarize(merged, publish(merged, report_dir, known))
     click.echo(f"reports in {report_dir}/: results.json, report.html, badge.svg, badge.json")
-    sys.exit(verdict.exit_code)
+    sys.exit(code)

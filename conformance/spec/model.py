@@ -66,6 +66,13 @@ class SpecType:
     constructor: Constructor | None = None
     values: tuple[EnumValue, ...] = ()
 
+    def method(self, name: str) -> Method:
+        """The method of that name (KeyError when the spec gives the type none)."""
+        found = next((m for m in self.methods if m.name == name), None)
+        if found is None:
+            raise KeyError(f"{self.name} has no method {name}")
+        return found
+
 
 @dataclass(frozen=True)
 class Requirement:
