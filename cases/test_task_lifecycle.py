@@ -27,19 +27,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 import pytest
-from hypothesis import Phase, seed, settings
+from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from conformance.case import CaseMeta, case
-from conformance.checks import Level, Violation, verify
+from conformance.checks import Level
 from conformance.generate import EDGE_STRINGS, XML_TEXT
+from conformance.lanes import run_lanes
 from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.spec.model import SpecType
@@ -57,6 +52,7 @@ from conformance.task_model import (
     moved_after,
     order_key,
 )
+from conformance.verdicts import Outcome, Verdicts
 from conformance.wire import (
     SELECT_ALL,
     MalformedResponse,
@@ -187,29 +183,6 @@ ERROR_SCHEMA = CATALOGUE.schema_for(WM + "WriteFieldErrorType")
 NO_ERROR = _number("WriteFieldErrorType", "NoValue")
 REFUSALS = [v.value for v in _type("WriteFieldErrorType").values if v.name != "NoValue"]
 GONE = [_number("WriteFieldErrorType", "TaskDeleted"), _number("WriteFieldErrorType", "TaskNotFound")]
-
-
-@dataclass
-class Record:
-    checks: int = 0
-    violation: Violation | None = None  # the first one at the site
-
-
-@dataclass
-class Observations:
-    records: dict[Site, Record] = field(default_factory=dict)
-
-    def judge(self, site: Site, check: str, *args: Any, evidence: Sequence[Any], **kwargs: Any) -> bool:
-        """Run a check for a site; a violation is recorded (the first per site), not raised, so
-        the machine goes on and every site gets its verdict."""
-        record = self.records.setdefault(site, Record())
-        record.checks += 1
-        try:
-            verify(check, *args, section=site.section, level=site.level, evidence=evidence, **kwargs)
-        except Violation as violation:
-            record.violation = record.violation or violation
-            return False
-        return True
 
 
 # ------------------------------------------------------------------------------------- generation
@@ -461,15 +434,18 @@ class Readback:
 
 @dataclass
 class Run:
+    """One lane of the machine (conformance.lanes): its tasks, named with the run id and the lane."""
+
     target: Target
     run_id: str
-    observations: Observations = field(default_factory=Observations)
+    lane: int
+    verdicts: Verdicts
     created: set[int] = field(default_factory=set)
     deleted: set[int] = field(default_factory=set)
     tokens: Iterator[int] = field(default_factory=itertools.count)
 
     def token(self) -> str:
-        return f"{self.run_id}t{next(self.tokens)}"
+        return f"{self.run_id}l{self.lane}t{next(self.tokens)}"
 
     def pool(self) -> list[str]:
         return [f"{self.run_id}-{colour}" for colour in ("red", "green", "blue")]
@@ -509,7 +485,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     # ---- judging
 
     def _judge(self, site: Site, check: str, *args: Any, reply: CsomReply, **kwargs: Any) -> bool:
-        return self.run.observations.judge(site, check, *args, evidence=[reply.exchange], **kwargs)
+        return self.run.verdicts.judge(site, check, *args, evidence=[reply.exchange], **kwargs)
 
     def _outcome(self, reply: CsomReply, planned: Planned, site: Site, kind: Kind) -> dict[str, Any] | None:
         """Judge a TaskWriteResult; returns it when the write was taken, else None."""
@@ -875,40 +851,27 @@ class TaskLifecycle(RuleBasedStateMachine):
 # ------------------------------------------------------------------------------------------ cases
 
 
-@dataclass(frozen=True)
-class Lifecycle:
-    observations: Observations
-    error: BaseException | None  # the run stopped (the target went away, or the machine broke)
-
-
 @pytest.fixture(scope="module")
-def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Lifecycle]:
-    run = Run(target, run_options.run_id)
-    machine = seed(run_options.seed)(type("TaskLifecycleRun", (TaskLifecycle,), {"run": run}))
-    profile = settings.get_profile(f"conformance-{run_options.profile}")  # examples per profile
-    error = None
+def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Outcome]:
+    verdicts, runs = Verdicts(), []
+
+    def machine(lane: int) -> type[TaskLifecycle]:
+        runs.append(Run(target, run_options.run_id, lane, verdicts))
+        return type("TaskLifecycleRun", (TaskLifecycle,), {"run": runs[-1]})
+
     try:
-        run_state_machine_as_test(
-            machine, settings=settings(profile, stateful_step_count=STEPS, phases=[Phase.generate])
-        )
-    except Exception as exc:  # every case reports it
-        error = exc
+        error = run_lanes(
+            machine, concurrency=target.connection.max_concurrency, run_seed=run_options.seed,
+            profile=settings.get_profile(f"conformance-{run_options.profile}"), steps=STEPS,
+        )  # fmt: skip
     finally:
-        leftovers = run.clean_up()
+        leftovers = [task_id for run in runs for task_id in run.clean_up()]
         if leftovers:
             print(f"\nconformance: could not remove task(s) {leftovers} this run created")
-    yield Lifecycle(run.observations, error)
+    yield Outcome("the task lifecycle", verdicts, error)
 
 
 @pytest.mark.shard_weight(500)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
-def test_task_lifecycle(site: Site, lifecycle: Lifecycle) -> None:
-    if lifecycle.error is not None:
-        pytest.fail(f"the task lifecycle run stopped: {type(lifecycle.error).__name__}: {lifecycle.error}")
-    record = lifecycle.observations.records.get(site)
-    if record is None or record.checks == 0:
-        pytest.skip(
-            "the state machine did not reach this check in this run (longer: --profile default, thorough)"
-        )
-    if record.violation is not None:
-        raise record.violation
+def test_task_lifecycle(site: Site, lifecycle: Outcome) -> None:
+    lifecycle.settle(site)

@@ -22,28 +22,23 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import Phase, seed, settings
+from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from conformance.case import CaseMeta, case
-from conformance.checks import Level, Violation, verify
+from conformance.checks import Level
+from conformance.lanes import run_lanes
 from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.target import CsomReply, Target
+from conformance.verdicts import Outcome, Verdicts
 from conformance.wire import QuerySpec, RequestBuilder
 from conformance.wire.values import ObjectPathRef
 from conformance.world import World
@@ -62,6 +57,7 @@ from conformance.world_wf import (
 
 CATALOGUE = catalogue()
 PROTOCOL = "ms-spwfcsom"
+WHAT = "the workflow lifecycle"
 STATUS = statuses(CATALOGUE)  # WorkflowStatus number by name (3.1.5.12)
 STATUS_NAME = {number: name for name, number in STATUS.items()}
 # steps per example (the profile sets the examples): with ten, suspend-then-resume is rarely reached
@@ -187,19 +183,19 @@ class Instance:
 
 @dataclass
 class Run:
-    """One run of the machine: the target, where workflows run, and every site's verdict."""
+    """One lane of the machine (conformance.lanes): the target, where workflows run, the verdicts."""
 
     target: Target
     run_id: str
+    lane: int
     sources: dict[str, uuid.UUID]  # event sources: "list" (the run's list), "site" (the web)
     item_id: int | None
-    checked: Counter[CaseMeta] = field(default_factory=Counter)  # checks run, by site
-    violations: dict[CaseMeta, Violation] = field(default_factory=dict)  # the first one, by site
+    verdicts: Verdicts
     leftovers: list[str] = field(default_factory=list)
     numbers: Iterator[int] = field(default_factory=itertools.count)
 
     def name(self, kind: str) -> str:
-        return f"{self.run_id} lifecycle {kind} {next(self.numbers)}"
+        return f"{self.run_id} lifecycle {kind} {self.lane}.{next(self.numbers)}"
 
 
 Read = tuple[int, int]  # (exception scope id, id of the query or call inside it)
@@ -214,15 +210,7 @@ class Answer:
     reply: CsomReply
 
     def judge(self, site: CaseMeta, check: str, *args: Any, **kwargs: Any) -> bool:
-        self.run.checked[site] += 1
-        try:
-            verify(
-                check, *args, section=site.section, level=site.level, evidence=[self.reply.exchange], **kwargs
-            )
-        except Violation as violation:
-            self.run.violations.setdefault(site, violation)
-            return False
-        return True
+        return self.run.verdicts.judge(site, check, *args, evidence=[self.reply.exchange], **kwargs)
 
     def ok(self, site: CaseMeta, scope_id: int) -> bool:
         return self.judge(site, "scope-ok", self.reply, scope_id)
@@ -631,30 +619,25 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             subscription, data.draw(st.sampled_from(START_METHODS[subscription.source]), label="method")
         )
 
-    def _commands(self) -> list[tuple[Instance, Command]]:
-        """Every (instance, command) the model says applies: suspend a Started instance, resume a
+    def _commands(self) -> dict[Command, list[Instance]]:
+        """The instances each command applies to, by the model: suspend a Started instance, resume a
         Suspended one, terminate or cancel either."""
-        return [(i, c) for c in COMMANDS.values() for i in self._settled(*c.applies_to)]
+        applies = {c: self._settled(*c.applies_to) for c in COMMANDS.values()}
+        return {command: instances for command, instances in applies.items() if instances}
 
     @precondition(lambda self: self._commands())
     @rule(data=st.data())
     def command(self, data: st.DataObject) -> None:
-        """SuspendWorkflow, ResumeWorkflow, TerminateWorkflow or CancelWorkflow (one rule: each
-        applicable pair is as likely, whatever else the example does)."""
-        instance, command = data.draw(st.sampled_from(self._commands()), label="command")
-        self._command(instance, command)
+        """SuspendWorkflow, ResumeWorkflow, TerminateWorkflow or CancelWorkflow (one rule; the
+        command drawn first, so a resume is as likely as a suspend however many instances run)."""
+        applicable = self._commands()
+        command = data.draw(st.sampled_from(list(applicable)), label="command")
+        self._command(data.draw(st.sampled_from(applicable[command]), label="instance"), command)
 
     @precondition(lambda self: self._settled(*FINISHED))
     @rule(data=st.data())
     def commands_on_finished(self, data: st.DataObject) -> None:
         self._commands_on_finished(data.draw(st.sampled_from(self._settled(*FINISHED)), label="instance"))
-
-    @precondition(lambda self: self.definitions)
-    @rule()
-    def read_status(self) -> None:
-        """Everything read again in a request of its own (a Canceling instance may settle)."""
-        builder = RequestBuilder()
-        self._compare(*self._send(builder, _services(builder)))
 
     def teardown(self) -> None:
         self.run.leftovers += clean_up_workflow(self.run.target, CATALOGUE, self.created)
@@ -663,43 +646,28 @@ class WorkflowLifecycle(RuleBasedStateMachine):
 # ------------------------------------------------------------------------------------------ cases
 
 
-@dataclass(frozen=True)
-class Outcome:
-    run: Run | None
-    error: str | None  # why the machine could not run, or stopped
-
-
 @pytest.fixture(scope="module")
 def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator[Outcome]:
-    place = world.workflow
+    place, verdicts, runs = world.workflow, Verdicts(), []
     sources = {k: v for k, v in (("list", place.list_id), ("site", place.web_id)) if v is not None}
     if not sources:
-        yield Outcome(None, f"no list or web to run workflows on: {world.problems}")
+        yield Outcome(WHAT, verdicts, f"no list or web to run workflows on: {world.problems}")
         return
-    run = Run(target, run_options.run_id, sources, place.item_id)
-    machine = seed(run_options.seed)(type("WorkflowLifecycleRun", (WorkflowLifecycle,), {"run": run}))
-    profile = settings.get_profile(f"conformance-{run_options.profile}")
-    error = None
-    try:
-        run_state_machine_as_test(
-            machine,
-            settings=settings(profile, stateful_step_count=STEPS, phases=[Phase.generate]),
-        )
-    except Exception as exc:  # every case reports it
-        error = f"the workflow lifecycle run stopped: {type(exc).__name__}: {exc}"
-    if run.leftovers:
-        print(f"\nconformance: could not remove workflow object(s) this run created: {run.leftovers}")
-    yield Outcome(run, error)
+
+    def machine(lane: int) -> type[WorkflowLifecycle]:
+        runs.append(Run(target, run_options.run_id, lane, sources, place.item_id, verdicts))
+        return type("WorkflowLifecycleRun", (WorkflowLifecycle,), {"run": runs[-1]})
+
+    error = run_lanes(
+        machine, concurrency=target.connection.max_concurrency, run_seed=run_options.seed,
+        profile=settings.get_profile(f"conformance-{run_options.profile}"), steps=STEPS,
+    )  # fmt: skip
+    if leftovers := [name for run in runs for name in run.leftovers]:
+        print(f"\nconformance: could not remove workflow object(s) this run created: {leftovers}")
+    yield Outcome(WHAT, verdicts, error)
 
 
 @pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_workflow_lifecycle(site: CaseMeta, lifecycle: Outcome) -> None:
-    if lifecycle.error is not None or lifecycle.run is None:
-        pytest.fail(lifecycle.error or "the workflow lifecycle did not run")
-    if not lifecycle.run.checked[site]:
-        pytest.skip(
-            "the state machine did not reach this check in this run (more examples: --profile thorough)"
-        )
-    if site in lifecycle.run.violations:
-        raise lifecycle.run.violations[site]
+    lifecycle.settle(site)

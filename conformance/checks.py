@@ -9,6 +9,7 @@ stamps it with the spec section and level the case traces to. Every check kind i
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Check:
 
 CHECKS: dict[str, Check] = {}
 CHECKS_RUN: Counter[str] = Counter()  # verify() calls by check name in this process (for results and bench)
+_COUNTING = threading.Lock()  # machines judge from several lanes (threads) at once
 
 
 def check(name: str, description: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -70,7 +72,8 @@ def verify(
     **kwargs: Any,
 ) -> None:
     """Run check ``name``; a violation comes back stamped with ``section``, ``level`` and evidence."""
-    CHECKS_RUN[name] += 1
+    with _COUNTING:
+        CHECKS_RUN[name] += 1
     try:
         CHECKS[name].function(*args, **kwargs)
     except Violation as violation:

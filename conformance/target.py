@@ -333,6 +333,7 @@ class Target:
         )
         self._digest: tuple[str, float] | None = None  # value, monotonic expiry
         self._lock = threading.Lock()
+        self._digest_lock = threading.Lock()
         self.requests_sent = 0
 
     @property
@@ -393,6 +394,14 @@ class Target:
         params: Mapping[str, str] | None = None,
     ) -> Exchange:  # fmt: skip
         """One HTTP request; the returned exchange holds redacted copies only."""
+        return self._send(method, url, headers=headers, body=body, params=params)[0]
+
+    def _send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes = b"",
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[Exchange, httpx.Response]:  # fmt: skip
+        """The redacted exchange, and the answer as it came (for the form digest only: redaction
+        would hide a digest the target issued again)."""
         sent = {**self.credentials.headers, **(headers or {})}
         remaining = self._shared.remaining()
         if remaining is not None and remaining <= 0:
@@ -422,7 +431,7 @@ class Target:
             response_body=self.redact(answer.content.decode("utf-8", "replace")).encode(),
             duration_s=time.perf_counter() - started,
             auth_curl=self.credentials.curl,
-        )
+        ), answer
 
     def context_info(self) -> Exchange:
         return self.send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})
@@ -430,12 +439,16 @@ class Target:
     def form_digest(self, *, refresh: bool = False) -> str | None:
         """The current form digest, fetched (again) when missing, expired or ``refresh``; None when
         the target issues none (the request then goes without, and the target's answer is judged)."""
-        with self._lock:
-            if self._digest and not refresh and time.monotonic() < self._digest[1]:
-                return self._digest[0]
-        exchange = self.context_info()
+        with self._digest_lock:  # one fetch at a time: lanes share the digest
+            with self._lock:
+                if self._digest and not refresh and time.monotonic() < self._digest[1]:
+                    return self._digest[0]
+            return self._fetch_digest()
+
+    def _fetch_digest(self) -> str | None:
+        answer = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})[1]
         try:
-            info = exchange.json()
+            info = answer.json()
             info = info.get("d", {}).get("GetContextWebInformation", info)
             value = str(info["FormDigestValue"])
             lifetime = float(info.get("FormDigestTimeoutSeconds", 1800))

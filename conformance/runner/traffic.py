@@ -12,6 +12,8 @@ import threading
 from collections import Counter
 from typing import Any, Literal
 
+import httpx
+
 from conformance.target import PROCESS_QUERY, Exchange, Target
 
 AnswerKind = Literal["auth", "empty", "content"]
@@ -57,10 +59,10 @@ class ObservedTarget(Target):
         self.answers: Counter[str] = Counter()
         self._tally_lock = threading.Lock()
 
-    def send(self, *args: Any, **kwargs: Any) -> Exchange:
-        exchange = super().send(*args, **kwargs)
+    def _send(self, *args: Any, **kwargs: Any) -> tuple[Exchange, httpx.Response]:
+        exchange, answer = super()._send(*args, **kwargs)
         kind = answer_kind(exchange)
         with self._tally_lock:
             self.answers["total"] += 1
             self.answers[kind] += 1
-        return exchange
+        return exchange, answer

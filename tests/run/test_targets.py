@@ -35,9 +35,17 @@ from conformance.runner.config import (
     layered,
     load_config,
 )
-from conformance.server import create_app
-from conformance.target import CaseTimeout, Connection, Credentials, Target, TargetUnreachable
+from conformance.server import ReferenceServer, create_app
+from conformance.target import (
+    CaseTimeout,
+    Connection,
+    Credentials,
+    CsomReply,
+    Target,
+    TargetUnreachable,
+)
 from tests.run.launch import QUICK, TOKEN, conformance, environment, error_lines, secured_server
+from tests.server.client import read_tasks
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FAST = {"CONFORMANCE_RETRIES": "0"}  # failures below need no retry
@@ -362,3 +370,26 @@ def test_case_deadline_ends_the_case_not_the_run() -> None:
             with pytest.raises(CaseTimeout, match="before GET"):
                 target.send("GET", running.url + "/busy")
         assert target.send("GET", running.url + "/busy").status == 200  # outside a case: no limit
+
+
+def test_lanes_share_one_form_digest_and_a_digest_issued_again_is_read_unredacted() -> None:
+    """Several threads (a lifecycle's lanes) ask a basic-auth target for the digest at once; the
+    target issues the same value within a second, which the first fetch already made a secret."""
+    alice = Credentials.basic("alice", "alice-password")
+    with (
+        ReferenceServer(basic={"alice": "alice-password"}) as server,
+        Target(server.url, credentials=alice) as target,
+    ):
+        replies: list[CsomReply] = []
+        threads = [
+            threading.Thread(target=lambda: replies.append(target.process_query(read_tasks()[0])))
+            for _ in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [r.response and r.response.header.error_info for r in replies] == [None] * 6
+        first, again = target.form_digest(), target.form_digest(refresh=True)
+        assert again is not None and again.startswith("0x") and first.split(",")[0] == again.split(",")[0]
+        assert target.process_query(read_tasks()[0]).response.header.error_info is None
