@@ -155,7 +155,8 @@ def _send_calls(target: Target, arguments: Arguments, options: RunOptions, destr
     for t, m in chosen:
         probes.append(_call_probe(t, m, arguments, None))
         probes.extend(_call_probe(t, m, arguments, values) for values in drawn.get((t.name, m.name), []))
-    return send_batched(target, probes, options.batch_size)
+    # destructive calls in their order (deletions last)
+    return send_batched(target, probes, options.batch_size, in_order=destructive)
 
 
 @pytest.fixture(scope="session")

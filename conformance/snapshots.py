@@ -2,14 +2,17 @@
 
 A :class:`Probe` writes its object paths and actions into a request; :func:`send_batched` puts
 each probe in its own ``ExceptionHandlingScopeSimple`` (so one failing probe masks none of the
-others) and up to ``batch_size`` probes into one request. Cases then judge their own
-:class:`Outcome` and still pass or fail one by one. :func:`take_snapshots` reads every
-reachable class this way for the shape cases.
+others) and up to ``batch_size`` probes into one request, and sends the requests at once, up to
+the target's ``max_concurrency`` (the probes are independent; ``in_order`` for those whose order
+matters). Cases then judge their own :class:`Outcome` and still pass or fail one by one.
+:func:`take_snapshots` reads every reachable class this way for the shape cases.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -52,19 +55,29 @@ class Outcome:
         return None if self.result_id is None else raw_results(self.reply.exchange).get(self.result_id)
 
 
-def send_batched(target: Target, probes: Iterable[Probe], batch_size: int) -> dict[Hashable, list[Outcome]]:
+def send_batched(
+    target: Target, probes: Iterable[Probe], batch_size: int, *, in_order: bool = False
+) -> dict[Hashable, list[Outcome]]:
+    """Outcomes by probe key, in the probes' order; ``in_order``: one request after another."""
     pending = list(probes)
-    outcomes: dict[Hashable, list[Outcome]] = {}
-    for start in range(0, len(pending), batch_size):
+    batches = [pending[start : start + batch_size] for start in range(0, len(pending), batch_size)]
+
+    def send(batch: list[Probe]) -> list[tuple[Hashable, Outcome]]:
         builder = RequestBuilder()
         planned = []
-        for probe in pending[start : start + batch_size]:
+        for probe in batch:
             with builder.exception_scope() as scope_id:
                 result_id = probe.write(builder)
             planned.append((probe.key, scope_id, result_id))
         reply = target.process_query(builder.build())
-        for key, scope_id, result_id in planned:
-            outcomes.setdefault(key, []).append(Outcome(reply, scope_id, result_id))
+        return [(key, Outcome(reply, scope_id, result_id)) for key, scope_id, result_id in planned]
+
+    workers = 1 if in_order else max(1, min(target.connection.max_concurrency, len(batches)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="batch") as pool:
+        answered = list(pool.map(send, batches))
+    outcomes: dict[Hashable, list[Outcome]] = {}
+    for key, outcome in itertools.chain.from_iterable(answered):
+        outcomes.setdefault(key, []).append(outcome)
     return outcomes
 
 
