@@ -1,0 +1,59 @@
+"""conformance.snapshots.send_batched: probes in batches, the batches sent at once up to the
+target's max_concurrency (one after another with ``in_order``), outcomes filed in the probes' order
+whatever order the answers came in. Against a small real HTTP server that answers ProcessQuery
+late and counts the requests in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from conformance.background import BackgroundServer
+from conformance.snapshots import Probe, send_batched
+from conformance.target import PROCESS_QUERY, Connection, Target
+from conformance.wire import RequestBuilder
+
+
+class Late:
+    def __init__(self) -> None:
+        self.in_flight = self.most_in_flight = 0
+
+    def app(self) -> Starlette:
+        async def process_query(request: Request) -> Response:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            await asyncio.sleep(random.uniform(0.01, 0.08))  # answers come back out of order
+            self.in_flight -= 1
+            return PlainTextResponse("[]", media_type="application/json")
+
+        return Starlette(routes=[Route(PROCESS_QUERY, process_query, methods=["POST"])])
+
+
+def _probe(key: str, marker: int) -> Probe:
+    def write(builder: RequestBuilder) -> int:
+        return builder.query(builder.construct(f"{{00000000-0000-0000-0000-{marker:012d}}}"))
+
+    return Probe(key, write)
+
+
+@pytest.mark.parametrize(("in_order", "most"), [(False, 3), (True, 1)])
+def test_batches_go_out_at_once_within_the_cap_and_outcomes_keep_the_probes_order(
+    in_order: bool, most: int
+) -> None:
+    server = Late()
+    probes = [_probe("even" if n % 2 == 0 else "odd", n) for n in range(24)]
+    with (
+        BackgroundServer(server.app()) as running,
+        Target(running.url, connection=Connection(max_concurrency=3)) as target,
+    ):
+        outcomes = send_batched(target, probes, batch_size=2, in_order=in_order)
+    assert server.most_in_flight == most
+    for key, wanted in (("even", range(0, 24, 2)), ("odd", range(1, 24, 2))):
+        sent = [o.reply.exchange.request_body.decode() for o in outcomes[key]]
+        assert [f"{n:012d}" in body for n, body in zip(wanted, sent, strict=True)] == [True] * 12
