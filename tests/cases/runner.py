@@ -23,6 +23,9 @@ class Run:
     def failed(self) -> dict[str, dict[str, Any]]:
         return {id_: c for id_, c in self.cases.items() if c["outcome"] != "passed"}
 
+    def outcome(self, outcome: str) -> dict[str, dict[str, Any]]:
+        return {id_: c for id_, c in self.cases.items() if c["outcome"] == outcome}
+
 
 def run_cases(
     report_dir: Path,

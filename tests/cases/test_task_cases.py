@@ -10,15 +10,10 @@ The runs are independent, so they go in parallel, once per module.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -42,8 +37,8 @@ from conformance.task_model import (
 )
 from conformance.wire import Method, SetProperty, parse_request, to_xml
 from tests.cases.broken import CSOM, Call, Fault, Upstream, broken_server
+from tests.cases.runner import Run, run_cases
 
-ROOT = Path(__file__).resolve().parents[2]
 LIFECYCLE, EXAMPLES = "cases/test_task_lifecycle.py", "cases/test_examples.py"
 WMCSOM = load_csom("ms-wmcsom")
 
@@ -77,28 +72,6 @@ FAULTS = (
 )
 
 
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    output: str
-    cases: dict[str, dict[str, Any]]  # results.json's cases by id
-
-    def outcome(self, outcome: str) -> dict[str, dict[str, Any]]:
-        return {id_: c for id_, c in self.cases.items() if c["outcome"] == outcome}
-
-
-def _pytest(report_dir: Path, files: tuple[str, ...], *args: str) -> Run:
-    environment = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    command = [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider"]
-    done = subprocess.run(
-        [*command, "--report-dir", str(report_dir), *args],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    results = report_dir / "results.json"
-    cases = json.loads(results.read_text())["cases"] if results.exists() else []
-    return Run(done.returncode, done.stdout[-4000:] + done.stderr[-2000:], {c["id"]: c for c in cases})
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     """The embedded server runs both files; each fault the state machine, one example long
@@ -111,7 +84,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
             jobs[fault.name] = ((LIFECYCLE,), ("--target", url, "--profile", "quick"))
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = {
-                name: pool.submit(_pytest, tmp_path_factory.mktemp(name), files, *args)
+                name: pool.submit(run_cases, tmp_path_factory.mktemp(name), files, *args)
                 for name, (files, args) in jobs.items()
             }
             yield {name: future.result() for name, future in futures.items()}
