@@ -349,13 +349,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[VERDICT_KEY] = (run, verdict)
 
 
-TONES = {"plain": {}, "good": {"green": True, "bold": True}, "bad": {"red": True, "bold": True},
-         "warn": {"yellow": True, "bold": True}}  # fmt: skip
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     if VERDICT_KEY not in config.stash:
         return
     terminalreporter.section("conformance")
     for line in summary_lines(*config.stash[VERDICT_KEY]):
-        terminalreporter.write_line(line.text, **TONES[line.tone])
+        markup = {line.colour: True, "bold": True} if line.colour else {}
+        terminalreporter.write_line(line.text, **markup)

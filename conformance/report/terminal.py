@@ -13,10 +13,18 @@ Tone = Literal["plain", "good", "bad", "warn"]
 SHOWN_BLOCKING = 15  # blocking cases listed by id; the rest are in the report
 
 
+COLOURS: dict[Tone, str | None] = {"plain": None, "good": "green", "bad": "red", "warn": "yellow"}
+
+
 @dataclass(frozen=True)
 class Line:
     text: str
     tone: Tone = "plain"
+
+    @property
+    def colour(self) -> str | None:
+        """The terminal colour of the tone (bold when there is one)."""
+        return COLOURS[self.tone]
 
 
 def _row(name: str, counts: list[str], percents: list[str]) -> str:

@@ -31,12 +31,6 @@ from conformance.runner.config import (
 from conformance.runner.invoke import MARKERS, RunError, RunSettings, run
 from conformance.runner.workers import default_workers, run_workers, worker_count
 
-TONES = {
-    "plain": {},
-    "good": {"fg": "green", "bold": True},
-    "bad": {"fg": "red", "bold": True},
-    "warn": {"fg": "yellow", "bold": True},
-}
 REPORT_DIR = click.Path(path_type=Path, file_okay=False)
 BASELINE = click.option(
     "--baseline",
@@ -215,7 +209,7 @@ def run_command(
 def _summarize(run: Run, verdict: Verdict) -> int:
     """The end-of-run summary (an in-process run's is pytest's terminal summary); the exit code."""
     for line in summary_lines(run, verdict):
-        click.secho(line.text, **TONES[line.tone])
+        click.secho(line.text, fg=line.colour, bold=line.colour is not None)
     return verdict.exit_code
 
 
