@@ -298,6 +298,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item=meta.item, check=meta.check, outcome=outcome, message=message[:2000],
         duration_s=round(report.duration, 6), writes=meta.writes,
         expected=violation.expected if violation else "", actual=violation.actual if violation else "",
+        violated=violation.check if violation else "",
         evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
     )  # fmt: skip
     item.config.stash[RESULTS_KEY].append(result)
