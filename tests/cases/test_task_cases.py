@@ -75,12 +75,14 @@ FAULTS = (
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     """The embedded server runs both files; each fault the state machine, one example long
-    (--profile quick: its teardown alone deletes, sorts and reads everything back)."""
-    with ReferenceServer(seed_data=True) as server, ExitStack() as stack:
-        upstream = Upstream(server.url, server.token)
+    (--profile quick: its teardown alone deletes, sorts and reads everything back), in front of a
+    reference server of its own (the runs go at once, and one fault's leftovers, the tasks it
+    pinned instead of deleting, are not to disturb the other's reads)."""
+    with ExitStack() as stack:
         jobs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"embedded": ((LIFECYCLE, EXAMPLES), ())}
         for fault in FAULTS:
-            url = stack.enter_context(broken_server(upstream, fault))
+            server = stack.enter_context(ReferenceServer(seed_data=True))
+            url = stack.enter_context(broken_server(Upstream(server.url, server.token), fault))
             jobs[fault.name] = ((LIFECYCLE,), ("--target", url, "--profile", "quick"))
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = {
