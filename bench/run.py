@@ -1,13 +1,18 @@
 """Benchmarks of the suite and the reference server, all measured in one run on this machine.
 
-    .venv/bin/python bench/run.py [--profile default] [--workers N] [--seconds 3] [--out bench/results.json]
+    .venv/bin/python bench/run.py [--profile default] [--workers N] [--seconds 3] [--repeat 3]
+                                  [--out bench/results.json]
 
 1. ``conformance run`` (profile, --workers: the command's default unless given) against the
    reference server: wall time, checks, HTTP requests, checks per request, and the peak memory of
    the suite's largest process.
 2. The same run through a local proxy that adds 50 ms to every request: wall time, ratio to 1.
 3. Reference-server throughput (ProcessQuery/s for a small read) at 1, 8 and 32 concurrent clients,
-   next to a bare ASGI hello-world served the same way (uvicorn, own process), as a ratio.
+   next to a bare ASGI hello-world served the same way (uvicorn, own process), as a ratio. The load
+   comes from wrk when it is on PATH (``apt-get install wrk``; one thread, so that it takes as little
+   of the machine's CPU as it can), else from an httpx client, which is slower than the servers and
+   so measures itself as much as them. Each figure is the median of --repeat runs; answers other
+   than 2xx/3xx and socket errors are counted as failures.
 Figures are ratios against baselines measured in the same run; nothing here asserts a speed.
 """
 
@@ -15,15 +20,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,6 +45,7 @@ from starlette.routing import Route
 from conformance.background import BackgroundServer
 from conformance.runner.workers import default_workers
 from conformance.target import NO_DELAY
+from conformance.wire import WireError, parse_response
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "CONFORMANCE_BENCH_TOKEN"
@@ -139,29 +150,122 @@ def latency_proxy(upstream: str) -> Starlette:
 # --------------------------------------------------------------------------------- 3: throughput
 
 
-async def _load(url: str, concurrency: int, seconds: float, body: bytes | None) -> int:
+@dataclass(frozen=True)
+class Load:
+    """One load run: requests answered per second, and how many failed (non-2xx answers, socket errors)."""
+
+    per_s: float
+    failures: int
+
+
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/xml"}
+
+
+def _lua_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def wrk_script(directory: Path, body: bytes) -> Path:
+    """The wrk script that POSTs ``body`` with the benchmark's headers, as the httpx client does."""
+    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+    lines += [f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}" for name, value in HEADERS.items()]
+    script = directory / "post.lua"
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+def wrk_load(url: str, concurrency: int, seconds: float, script: Path) -> Load:
+    argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "-s", str(script), url]
+    output = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    if rate is None:
+        raise SystemExit(f"wrk gave no figure for {url}:\n{output[-2000:]}")
+    # wrk counts answers with a status of 400 or more, and connect/read/write/timeout errors
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    failures = int(non_2xx.group(1)) if non_2xx else 0
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    failures += sum(int(n) for n in errors.groups()) if errors else 0
+    return Load(float(rate.group(1)), failures)
+
+
+async def _httpx_load(url: str, concurrency: int, seconds: float, body: bytes) -> tuple[int, int]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    # the same POST to both servers: the hello-world app reads the body too
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/xml"}
-    done = 0
+    done = failed = 0
     transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[NO_DELAY])
-    async with httpx.AsyncClient(transport=transport, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(transport=transport, headers=HEADERS, timeout=30) as client:
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
-            nonlocal done
+            nonlocal done, failed
             while time.perf_counter() < deadline:
-                answer = await (client.post(url, content=body) if body is not None else client.get(url))
-                if answer.status_code == 200:
+                answer = await client.post(url, content=body)
+                if answer.status_code < 400:  # as wrk counts
                     done += 1
+                else:
+                    failed += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return done
+    return done, failed
 
 
-def throughput(url: str, concurrency: int, seconds: float, body: bytes | None) -> float:
-    asyncio.run(_load(url, concurrency, 0.5, body))  # warm up connections and code paths
-    return round(asyncio.run(_load(url, concurrency, seconds, body)) / seconds, 1)
+def httpx_load(url: str, concurrency: int, seconds: float, body: bytes) -> Load:
+    done, failed = asyncio.run(_httpx_load(url, concurrency, seconds, body))
+    return Load(round(done / seconds, 1), failed)
+
+
+def check_small_read(url: str) -> None:
+    """The measured request must succeed: a CSOM error is an HTTP 200 too, and a cheaper answer."""
+    try:
+        answer = httpx.post(url, content=SMALL_READ.encode(), headers=HEADERS, timeout=30)
+        answer.raise_for_status()
+        parse_response(answer.content).raise_for_error()
+    except (httpx.HTTPError, WireError) as exc:
+        raise SystemExit(f"the benchmark's request fails, nothing measured: {exc}") from None
+
+
+def throughput(
+    urls: dict[str, str], clients: int, seconds: float, repeat: int
+) -> dict[str, dict[str, float]]:
+    """For each named server: the median requests/s of ``repeat`` runs and the failures of all of them.
+    The servers take turns, run by run, so that a change in the machine's load hits them alike. The
+    same POST goes to every server: the hello-world app reads the body too."""
+    body = SMALL_READ.encode()
+    with tempfile.TemporaryDirectory() as directory:
+        script = wrk_script(Path(directory), body) if shutil.which("wrk") else None
+
+        def load(url: str, length: float) -> Load:
+            if script is not None:
+                return wrk_load(url, clients, length, script)
+            return httpx_load(url, clients, length, body)
+
+        for url in urls.values():
+            load(url, 1)  # warm up connections and code paths
+        runs: dict[str, list[Load]] = {name: [] for name in urls}
+        for _ in range(repeat):
+            for name, url in urls.items():
+                runs[name].append(load(url, seconds))
+    return {
+        name: {
+            "per_s": round(statistics.median(run.per_s for run in loads), 1),
+            "failures": sum(run.failures for run in loads),
+        }
+        for name, loads in runs.items()
+    }
+
+
+def load_generator() -> str:
+    if not shutil.which("wrk"):
+        return "httpx"
+    version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    return " ".join(version[:2])
+
+
+def uvicorn_stack() -> str:
+    """What uvicorn picks with its defaults (http and loop "auto"), for both servers alike."""
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {http}/{loop}"
 
 
 def main() -> None:
@@ -173,14 +277,16 @@ def main() -> None:
         "--workers", type=int, default=None, help="--workers of the suite runs (default: its own)"
     )
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="throughput runs per figure (the median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     options = parser.parse_args()
 
     figures: dict[str, object] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
-    port = free_port()
-    server = reference_server(port)
+    port, hello_port = free_port(), free_port()
+    server, hello = reference_server(port), hello_server(hello_port)
     try:
         workers = options.workers or default_workers(None)
         figures["workers"] = workers
@@ -189,28 +295,29 @@ def main() -> None:
             slow = run_suite(proxy.url, options.profile, workers)
         figures["suite"] = direct
         figures["suite_with_50ms"] = {**slow, "ratio_to_direct": round(slow["wall_s"] / direct["wall_s"], 2)}
-        reference = {n: throughput(f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery", n,
-                                   options.seconds, SMALL_READ.encode()) for n in (1, 8, 32)}  # fmt: skip
+        urls = {"processquery": f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery",
+                "hello_world": f"http://127.0.0.1:{hello_port}/"}  # fmt: skip
+        check_small_read(urls["processquery"])
+        measured = {n: throughput(urls, n, options.seconds, options.repeat) for n in (1, 8, 32)}
     finally:
-        server.terminate()
-        server.wait()
-    hello_port = free_port()
-    hello = hello_server(hello_port)
-    try:
-        bare = {
-            n: throughput(f"http://127.0.0.1:{hello_port}/", n, options.seconds, SMALL_READ.encode())
-            for n in (1, 8, 32)
-        }
-    finally:
-        hello.terminate()
-        hello.wait()
-    figures["throughput"] = {
-        str(n): {"processquery_per_s": reference[n], "hello_world_per_s": bare[n],
-                 "ratio": round(reference[n] / bare[n], 2) if bare[n] else None}
-        for n in (1, 8, 32)
-    }  # fmt: skip
+        for process in (server, hello):
+            process.terminate()
+            process.wait()
+    figures["load_generator"] = load_generator()
+    figures["servers"] = uvicorn_stack()
+    figures["throughput"] = {str(n): _row(measured[n]) for n in (1, 8, 32)}
     options.out.write_text(json.dumps(figures, indent=1) + "\n")
     print_table(figures)
+
+
+def _row(measured: dict[str, dict[str, float]]) -> dict[str, float | int | None]:
+    reference, bare = measured["processquery"], measured["hello_world"]
+    return {
+        "processquery_per_s": reference["per_s"],
+        "hello_world_per_s": bare["per_s"],
+        "ratio": round(reference["per_s"] / bare["per_s"], 2) if bare["per_s"] else None,
+        "failures": int(reference["failures"] + bare["failures"]),
+    }
 
 
 def print_table(figures: dict[str, object]) -> None:
@@ -221,10 +328,11 @@ def print_table(figures: dict[str, object]) -> None:
           f"{suite['http_requests']} requests, {suite['checks_per_request']} checks/request, "
           f"peak {suite['peak_rss_mb']} MB")  # fmt: skip
     print(f"2. suite +50 ms/req  : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
-    print("3. clients | ProcessQuery/s | hello-world/s | ratio")
+    print(f"3. throughput, load from {figures['load_generator']}, servers on {figures['servers']}")
+    print("   clients | ProcessQuery/s | hello-world/s | ratio | failures")
     for clients, row in figures["throughput"].items():
         rates = f"{row['processquery_per_s']:>14} | {row['hello_world_per_s']:>13}"
-        print(f"   {clients:>7} | {rates} | {row['ratio']}")
+        print(f"   {clients:>7} | {rates} | {row['ratio']:>5} | {row['failures']}")
 
 
 if __name__ == "__main__":

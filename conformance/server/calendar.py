@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from lxml import etree
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -209,7 +208,8 @@ async def endpoint(request: Request) -> Response:
         return Response(b"Not Acceptable: use application/json or application/xml", 406,
                         media_type="text/plain")  # fmt: skip
     try:
-        result = await run_in_threadpool(query, request.app.state.db, who.user_id, dict(request.query_params))
+        db = request.app.state.db
+        result = await db.run(query, db, who.user_id, dict(request.query_params))
     except CalendarError as exc:
         return render(media, exc.status, None, str(exc))
     return render(media, 200, result, None)

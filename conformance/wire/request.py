@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from functools import cached_property
+from datetime import datetime
+from functools import cache, cached_property
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -25,6 +26,8 @@ from lxml import etree
 from .errors import MalformedRequest, snippet
 from .values import (
     NS,
+    CsomValue,
+    Null,
     ObjectPathRef,
     Value,
     as_uuid,
@@ -45,25 +48,37 @@ from .values import (
 )
 
 
+def _normalize_all(values: Iterable[Any]) -> tuple[Value, ...]:
+    return tuple(normalize(value) for value in values)
+
+
+# How _Node normalises a field, by field name; fields not named here are kept as given.
+_NORMALIZERS: Mapping[str, Any] = {
+    "type_id": as_uuid,
+    "parameters": _normalize_all,
+    "value": normalize,
+    "actions": tuple,
+    "object_paths": tuple,
+    "operands": tuple,
+    "properties": tuple,
+    "attributes": dict,
+}
+
+
+@cache
+def _normalized_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    # once per class, not per instance: dataclasses.fields() is slow next to a request's parse
+    return tuple((f.name, _NORMALIZERS[f.name]) for f in fields(cls) if f.name in _NORMALIZERS)
+
+
 class _Node:
     """Normalises a model dataclass's fields by name, so that every way of constructing one (builder,
     parser, hand-written) gives the same canonical form: GUID text → UUID, values → :func:`normalize`,
     sequences → tuples."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "type_id":
-                value = as_uuid(value)
-            elif f.name == "parameters":
-                value = tuple(normalize(parameter) for parameter in value)
-            elif f.name == "value":
-                value = normalize(value)
-            elif f.name in ("actions", "object_paths", "operands", "properties"):
-                value = tuple(value)
-            elif f.name == "attributes":
-                value = dict(value)
-            object.__setattr__(self, f.name, value)
+        for name, convert in _normalized_fields(type(self)):
+            object.__setattr__(self, name, convert(getattr(self, name)))
 
 
 # ------------------------------------------------------------------------------------ object paths
@@ -350,21 +365,33 @@ def _walk_scoped(actions: Sequence[Any]) -> Iterator[Any]:
         yield from _walk_scoped(_nested(action))
 
 
+# Values that hold no reference, skipped without looking inside.
+_LEAVES = frozenset({str, int, bool, float, bytes, UUID, type(None), datetime, Null, CsomValue})
+
+
+@cache
+def _reference_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """The fields of a model class that may hold references: (name, is itself a reference)."""
+    return tuple((f.name, f.name in _REFERENCE_FIELDS) for f in fields(cls) if f.name not in _NESTED_FIELDS)
+
+
 def _references(node: Any) -> Iterator[int]:
     """Object path ids that ``node`` refers to itself (not through nested actions), in field order."""
     if isinstance(node, tuple | list):
         for item in node:
-            yield from _references(item)
+            if type(item) not in _LEAVES:
+                yield from _references(item)
+    elif is_dataclass(node):  # before Mapping: an isinstance check against an ABC is slow
+        for name, is_reference in _reference_fields(type(node)):
+            value = getattr(node, name)
+            if is_reference:
+                yield value
+            elif type(value) not in _LEAVES:
+                yield from _references(value)
     elif isinstance(node, Mapping):
         for item in node.values():
-            yield from _references(item)
-    elif is_dataclass(node):
-        for f in fields(node):
-            value = getattr(node, f.name)
-            if f.name in _REFERENCE_FIELDS:
-                yield value
-            elif f.name not in _NESTED_FIELDS:
-                yield from _references(value)
+            if type(item) not in _LEAVES:
+                yield from _references(item)
 
 
 def _renumber(node: Any, new_ids: Mapping[int, int]) -> Any:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from json import decoder as json_decoder
+from json import encoder as json_encoder
 from json import scanner as json_scanner
 from typing import Any, TypeAlias, Union
 from uuid import UUID
@@ -365,13 +366,16 @@ def _format_typed(value: CsomValue) -> str:
 # --------------------------------------------------------------------------------- XML (request side)
 
 
+_IN_NS = f"{{{NS}}}"
+
+
 def qname(local: str) -> str:
     """``{namespace}local`` in the clientquery namespace."""
-    return f"{{{NS}}}{local}"
+    return _IN_NS + local
 
 
 def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return element.tag.rpartition("}")[2]
 
 
 def where(element: etree._Element) -> str:
@@ -392,13 +396,18 @@ def malformed(element: etree._Element, problem: str) -> MalformedRequest:
 
 def child_elements(element: etree._Element) -> list[etree._Element]:
     """Element children of a container element; text between them may only be whitespace."""
-    stray = [element.text] + [child.tail for child in element]
-    for text in stray:
+    text = element.text
+    if text and not text.isspace():
+        raise malformed(element, f"unexpected text {snippet(text)}")
+    children = []
+    for child in element:
+        text = child.tail
         if text and not text.isspace():
             raise malformed(element, f"unexpected text {snippet(text)}")
-    children = [child for child in element if isinstance(child.tag, str)]
+        if isinstance(child.tag, str):
+            children.append(child)
     for child in children:
-        if etree.QName(child).namespace != NS:
+        if not child.tag.startswith(_IN_NS):
             raise malformed(child, f"element {snippet(child.tag)} is not in namespace {NS}")
     return children
 
@@ -635,11 +644,26 @@ def _special_json(kind: str, inner: str) -> str:
     return f'"\\/{kind}({inner})\\/"'
 
 
+# json.dumps(value, allow_nan=False) builds a new encoder per call; one shared encoder does the same
+_JSON_ENCODER = json.JSONEncoder(allow_nan=False)
+# The plain scalars of a response by exact type, each as json.dumps writes it; the rest go through match
+_json_string = json_encoder.encode_basestring_ascii
+_SCALAR_JSON: Mapping[type, Any] = {
+    str: _json_string,
+    int: int.__repr__,
+    bool: lambda flag: "true" if flag else "false",
+    type(None): lambda _: "null",
+}
+
+
 def to_json(value: Any) -> str:
     """JSON text for a response value, writing datetimes, UUIDs and bytes in the CSOM special forms.
 
     Milliseconds are the finest DateTime resolution on the JSON side; finer digits are dropped.
     """
+    scalar = _SCALAR_JSON.get(type(value))
+    if scalar is not None:
+        return scalar(value)
     match value:
         case datetime():
             return _special_json("Date", _date_to_json(value))
@@ -654,10 +678,11 @@ def to_json(value: Any) -> str:
             for key in value:
                 if not isinstance(key, str):
                     raise TypeError(f"JSON object keys must be str, got {key!r}")
-            return "{" + ",".join(f"{json.dumps(key)}:{to_json(item)}" for key, item in value.items()) + "}"
+            items = [f"{_json_string(key)}:{to_json(item)}" for key, item in value.items()]
+            return "{" + ",".join(items) + "}"
         case list() | tuple():
-            return "[" + ",".join(to_json(item) for item in value) + "]"
-    return json.dumps(value, allow_nan=False)
+            return "[" + ",".join([to_json(item) for item in value]) + "]"
+    return _JSON_ENCODER.encode(value)
 
 
 def _reject_constant(name: str) -> Any:

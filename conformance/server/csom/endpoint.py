@@ -15,7 +15,6 @@ import logging
 import uuid
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,7 +24,9 @@ from conformance.server.csom import objects as om
 from conformance.server.csom.engine import error_info, execute
 from conformance.server.csom.objects import Context, CsomFault
 from conformance.server.csom.typesystem import type_system
+from conformance.server.db import Busy, Database
 from conformance.wire import MalformedRequest, parse_request
+from conformance.wire import request as rq
 from conformance.wire.response import Header, encode_response
 
 log = logging.getLogger(__name__)
@@ -70,17 +71,7 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _process(app_state: Any, body: bytes, user: int, web_url: str, correlation: str) -> Response:
-    try:
-        parsed = parse_request(body)
-    except MalformedRequest as exc:
-        return _answer(correlation, CsomFault(om.INVALID_QUERY, f"The request is not valid: {exc}"), [])
-    if parsed.schema_version not in SCHEMA_VERSIONS:
-        fault = CsomFault(
-            om.INVALID_QUERY, f"Schema version {parsed.schema_version[:20]!r} is not supported."
-        )
-        return _answer(correlation, fault, [])
-    db = app_state.db
+def _process(db: Database, parsed: rq.Request, user: int, web_url: str, correlation: str) -> Response:
     try:
         with db.transaction() as conn:
             ctx = Context(conn, user, web_url, correlation)
@@ -88,6 +79,8 @@ def _process(app_state: Any, body: bytes, user: int, web_url: str, correlation: 
                 pairs = execute(parsed, ctx, type_system())
             except CsomFault as fault:
                 return _answer(correlation, fault, [])  # earlier writes are committed
+    except Busy:
+        raise  # nothing done yet: Database.run tries again where it may wait
     except Exception:
         log.exception("ProcessQuery %s failed unexpectedly", correlation)
         fault = CsomFault(om.SP_EXCEPTION, "Unexpected server error; the request was rolled back.")
@@ -112,5 +105,14 @@ async def process_query(request: Request) -> Response:
         if checked is not digest.DigestState.VALID:
             kind, message = DIGEST_FAULTS[checked]
             return _answer(correlation, CsomFault(kind, message), [])
+    try:
+        parsed = parse_request(body)
+    except MalformedRequest as exc:
+        return _answer(correlation, CsomFault(om.INVALID_QUERY, f"The request is not valid: {exc}"), [])
+    if parsed.schema_version not in SCHEMA_VERSIONS:
+        fault = CsomFault(
+            om.INVALID_QUERY, f"Schema version {parsed.schema_version[:20]!r} is not supported."
+        )
+        return _answer(correlation, fault, [])
     web_url = str(request.url).split("?", 1)[0].rsplit("/_vti_bin/", 1)[0]
-    return await run_in_threadpool(_process, state, body, who.user_id, web_url, correlation)
+    return await state.db.run(_process, state.db, parsed, who.user_id, web_url, correlation)

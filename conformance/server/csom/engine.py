@@ -44,6 +44,9 @@ class Run:
     types: TypeSystem
     cache: dict[int, Any] = field(default_factory=dict)
     results: list[tuple[int, Any]] = field(default_factory=list)
+    # The connection's total_changes when each open savepoint was taken (or last rolled back to):
+    # while the count is the same, the newest savepoint still marks the current state.
+    marks: list[int] = field(default_factory=list)
 
 
 def error_info(fault: CsomFault, correlation_id: str) -> ErrorInfo:
@@ -53,6 +56,7 @@ def error_info(fault: CsomFault, correlation_id: str) -> ErrorInfo:
 def execute(request: rq.Request, ctx: Context, types: TypeSystem) -> list[tuple[int, Any]]:
     """The result pairs of a request; raises CsomFault on the first unhandled error."""
     run = Run(request, ctx, types)
+    _savepoint(run)  # the request's own (COMMIT releases it), shared by actions until one writes
     for action in request.actions:
         _action(run, action)
     return run.results
@@ -313,20 +317,38 @@ def _serialize_object(
 
 
 # ------------------------------------------------------------------------------------------ actions
+def _savepoint(run: Run) -> None:
+    run.ctx.db.execute("SAVEPOINT csom_action")
+    run.marks.append(run.ctx.db.total_changes)
+
+
+def _release(run: Run) -> None:
+    run.ctx.db.execute("RELEASE csom_action")
+    run.marks.pop()
+
+
 def _action(run: Run, action: rq.Action) -> None:
     """Run one action all-or-nothing: a fault undoes the action's own writes (a savepoint) and
-    forgets the object paths it evaluated, so nothing of a failed action outlives it."""
+    forgets the object paths it evaluated, so nothing of a failed action outlives it. When nothing
+    was written since the newest savepoint, rolling back to it undoes exactly this action's writes,
+    so the action takes no savepoint of its own (most actions only read: two statements saved)."""
     evaluated = set(run.cache)
-    run.ctx.db.execute("SAVEPOINT csom_action")
+    db = run.ctx.db
+    own = run.marks[-1] != db.total_changes
+    if own:
+        _savepoint(run)
     try:
         _dispatch(run, action)
     except CsomFault:
-        run.ctx.db.execute("ROLLBACK TO csom_action")
-        run.ctx.db.execute("RELEASE csom_action")
+        db.execute("ROLLBACK TO csom_action")
+        run.marks[-1] = db.total_changes  # the state is the savepoint's again
+        if own:
+            _release(run)
         for path_id in set(run.cache) - evaluated:
             del run.cache[path_id]
         raise
-    run.ctx.db.execute("RELEASE csom_action")
+    if own:
+        _release(run)
 
 
 def _dispatch(run: Run, action: rq.Action) -> None:

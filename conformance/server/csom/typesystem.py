@@ -7,7 +7,7 @@ their registered classes, whose public PascalCase attributes are their members.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from uuid import UUID
 
 from conformance.server.csom.objects import REGISTRY, ServerObject
@@ -30,13 +30,15 @@ class TypeInfo:
     def constructor(self) -> Constructor | None:
         return self.spec.constructor if self.spec else None
 
-    @property
-    def default_properties(self) -> list[str]:
+    @cached_property  # asked by every query of an object: worked out once per type
+    def default_properties(self) -> tuple[str, ...]:
         """What `SelectAllProperties="true"` returns: the scalar properties (all public
         attributes for core types)."""
         if self.spec is None:
-            return [n for n in dir(self.cls) if n[:1].isupper() and not callable(getattr(self.cls, n, None))]
-        return [p.name for p in self.spec.properties if p.kind == "scalar"]
+            return tuple(
+                n for n in dir(self.cls) if n[:1].isupper() and not callable(getattr(self.cls, n, None))
+            )
+        return tuple(p.name for p in self.spec.properties if p.kind == "scalar")
 
 
 @dataclass(frozen=True)

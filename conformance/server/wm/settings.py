@@ -58,8 +58,11 @@ class _Assignable(ServerObject):
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if not name.startswith("_"):
-            self.__dict__.setdefault("_assigned", set()).add(name)
+        if name[0] != "_":
+            assigned = self.__dict__.get("_assigned")
+            if assigned is None:
+                self.__dict__["_assigned"] = assigned = set()
+            assigned.add(name)
 
     def _reset(self) -> None:
         self.__dict__["_assigned"] = set()
@@ -174,7 +177,14 @@ SCRIPT_EXTENSIONS = {
 
 
 def settings_row(ctx: Context) -> sqlite3.Row:
-    ensure_user(ctx)
+    row = _stored_settings(ctx)
+    if row is None:  # the row is also ensure_user's marker: no row, a user not seeded yet
+        ensure_user(ctx)
+        row = _stored_settings(ctx)
+    return row
+
+
+def _stored_settings(ctx: Context) -> sqlite3.Row | None:
     return ctx.db.execute("SELECT * FROM wm_user_settings WHERE user_id = ?", (ctx.user_id,)).fetchone()
 
 
@@ -183,7 +193,12 @@ def load_user_settings(ctx: Context) -> UserSettings:
     settings = UserSettings(ctx)
     for name, column in SETTING_COLUMNS.items():
         setattr(settings, name, row[column])
-    settings.ImportantLocationIds = [r["id"] for r in location_rows(ctx) if r["important"]]
+    settings.ImportantLocationIds = [
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT id FROM wm_locations WHERE user_id = ? AND important ORDER BY id", (ctx.user_id,)
+        )
+    ]
     settings._reset()
     return settings
 
