@@ -10,11 +10,13 @@ terminal; with ``--report-dir`` it writes ``results.json``, ``report.html`` and 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import signal
 import threading
 import time
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -233,7 +235,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt, so that pytest tears the session down (and the target is swept)
     as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short."""
 
-    def stop(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: types.FrameType | None) -> None:
+        if _in_gc_callback(frame):  # raised there, it would be printed and lost: come back shortly
+            threading.Timer(0.05, signal.raise_signal, (signal.SIGTERM,)).start()
+            return
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
@@ -245,6 +250,17 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _in_gc_callback(frame: types.FrameType | None) -> bool:
+    """Whether the main thread is running a garbage-collector callback (Hypothesis keeps one, and
+    the lifecycle lanes make the collector run often)."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _sweep(client: Target, run_id: str) -> None:

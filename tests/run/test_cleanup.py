@@ -4,6 +4,7 @@ removes what an aborted run left, and nothing of any other run."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import sqlite3
 import time
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.probe import web
+from conformance.pytest_plugin import sigterm_as_interrupt
 from conformance.shapes import catalogue
 from conformance.target import Credentials, Target
 from conformance.wire import QuerySpec, RequestBuilder
@@ -144,3 +146,24 @@ def test_cleanup_usage_errors(tmp_path: Path) -> None:
         and error_lines(done) == [done.stderr.strip()]
         and "connection refused" in done.stderr
     )
+
+
+def test_sigterm_inside_a_gc_callback_is_not_lost() -> None:
+    """An exception raised in a garbage-collector callback is printed and dropped by Python; a
+    SIGTERM arriving there (Hypothesis keeps one) interrupts the run once the callback is over."""
+    fired: list[bool] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and not fired:
+            fired.append(True)
+            signal.raise_signal(signal.SIGTERM)
+            time.sleep(0.01)  # the handler runs here, inside the callback
+
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+        gc.callbacks.append(callback)  # only now: the handler is in place
+        try:
+            gc.collect()
+            time.sleep(2)
+        finally:
+            gc.callbacks.remove(callback)
+    assert fired
