@@ -10,14 +10,14 @@ terminal; with ``--report-dir`` it writes ``results.json``, ``report.html`` and 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import os
 import signal
+import sys
 import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +205,7 @@ def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[
     """The server under test: ``--target URL``, or the embedded reference server with demo data. At
     the end of the session (a failed, interrupted or SIGTERMed one too) whatever carries the run id
     in its name is removed from a ``--target`` (conformance.world.sweep)."""
-    with sigterm_as_interrupt():
+    with signals_as_interrupt():
         yield from _session_target(request.config, run_options)
 
 
@@ -231,36 +231,50 @@ def _session_target(config: pytest.Config, run_options: RunOptions) -> Iterator[
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def signals_as_interrupt() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt, so that pytest tears the session down (and the target is swept)
-    as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short."""
+    as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short. Neither
+    SIGTERM nor Ctrl-C is lost when it lands where Python drops exceptions (see _resent_if_lost)."""
 
-    def stop(signum: int, frame: types.FrameType | None) -> None:
-        if _in_gc_callback(frame):  # raised there, it would be printed and lost: come back shortly
-            threading.Timer(0.05, signal.raise_signal, (signal.SIGTERM,)).start()
-            return
+    def terminate(signum: int, frame: types.FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt
+        raise _resent_if_lost(KeyboardInterrupt(), signal.SIGTERM, terminate)
+
+    def interrupt(signum: int, frame: types.FrameType | None) -> None:
+        raise _resent_if_lost(KeyboardInterrupt(), signal.SIGINT, interrupt)
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
         yield
         return
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {signum: signal.signal(signum, handler) for signum, handler in
+                ((signal.SIGTERM, terminate), (signal.SIGINT, interrupt))}  # fmt: skip
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _in_gc_callback(frame: types.FrameType | None) -> bool:
-    """Whether the main thread is running a garbage-collector callback (Hypothesis keeps one, and
-    the lifecycle lanes make the collector run often)."""
-    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
-    while frame is not None:
-        if frame.f_code in callbacks:
-            return True
-        frame = frame.f_back
-    return False
+def _resent_if_lost(
+    interrupt: BaseException, signum: int, handler: Callable[[int, types.FrameType | None], None]
+) -> BaseException:
+    """``interrupt``, watched: raised in a garbage-collector callback (Hypothesis keeps one), a weakref
+    finalizer or a ``__del__``, Python cannot pass it on, hands it to sys.unraisablehook and drops
+    it. There it is taken back: ``handler`` is put back and the signal sent again, to be raised once
+    that code has returned."""
+    passed_on = sys.unraisablehook
+
+    def taken_back(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_value is not interrupt:
+            passed_on(unraisable)
+            return
+        sys.unraisablehook = passed_on
+        signal.signal(signum, handler)
+        # later, from another thread: sent now, the handler would run (and be lost) in this hook
+        threading.Timer(0.05, signal.pthread_kill, (threading.main_thread().ident, signum)).start()
+
+    sys.unraisablehook = taken_back
+    return interrupt
 
 
 def _sweep(client: Target, run_id: str) -> None:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from lxml import etree
 
-from conformance.pytest_plugin import sigterm_as_interrupt
+from conformance.pytest_plugin import signals_as_interrupt
 from conformance.report import publish
 from conformance.report.baseline import load_baseline
 from conformance.report.merge import merge_runs
@@ -151,7 +151,7 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     relays: list[threading.Thread] = []
     last_words: list[list[str]] = [[] for _ in range(count)]
     try:
-        with sigterm_as_interrupt():
+        with signals_as_interrupt():
             for index in range(1, count + 1):
                 workers.append(_start(settings, cases, index, count))
                 relays.append(threading.Thread(

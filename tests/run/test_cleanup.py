@@ -8,6 +8,8 @@ import gc
 import signal
 import sqlite3
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.probe import web
-from conformance.pytest_plugin import sigterm_as_interrupt
+from conformance.pytest_plugin import signals_as_interrupt
 from conformance.shapes import catalogue
 from conformance.target import Credentials, Target
 from conformance.wire import QuerySpec, RequestBuilder
@@ -148,22 +150,50 @@ def test_cleanup_usage_errors(tmp_path: Path) -> None:
     )
 
 
-def test_sigterm_inside_a_gc_callback_is_not_lost() -> None:
-    """An exception raised in a garbage-collector callback is printed and dropped by Python; a
-    SIGTERM arriving there (Hypothesis keeps one) interrupts the run once the callback is over."""
-    fired: list[bool] = []
-
+def _in_gc_callback(send: Callable[[], None]) -> None:
     def callback(phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and not fired:
-            fired.append(True)
-            signal.raise_signal(signal.SIGTERM)
-            time.sleep(0.01)  # the handler runs here, inside the callback
+        if phase == "start":
+            send()
 
-    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
-        gc.callbacks.append(callback)  # only now: the handler is in place
-        try:
-            gc.collect()
-            time.sleep(2)
-        finally:
-            gc.callbacks.remove(callback)
-    assert fired
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def _in_finalizer(send: Callable[[], None]) -> None:
+    class Doomed:
+        pass
+
+    doomed = Doomed()
+    weakref.finalize(doomed, send)
+    del doomed
+
+
+def _in_del(send: Callable[[], None]) -> None:
+    class Doomed:
+        def __del__(self) -> None:
+            send()
+
+    Doomed()
+
+
+@pytest.mark.parametrize("place", [_in_gc_callback, _in_finalizer, _in_del], ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
+def test_a_signal_where_python_drops_exceptions_still_interrupts(
+    place: Callable[[Callable[[], None]], None], signum: int
+) -> None:
+    """Python prints and drops an exception raised in a garbage-collector callback (Hypothesis keeps
+    one), a weakref finalizer or a ``__del__``; a SIGTERM or Ctrl-C arriving there still interrupts
+    the run, once that code has returned."""
+    sent: list[float] = []
+
+    def send() -> None:
+        sent.append(time.monotonic())
+        signal.raise_signal(signum)  # the handler runs here, before send() returns
+
+    with pytest.raises(KeyboardInterrupt), signals_as_interrupt():
+        place(send)
+        time.sleep(5)
+    assert len(sent) == 1 and time.monotonic() - sent[0] < 4
