@@ -78,6 +78,11 @@ def run_pattern(run_id: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){re.escape(run_id)}(?![0-9]|s[0-9])")
 
 
+def seed_pattern(seed: int) -> re.Pattern[str]:
+    """Names of every run with ``seed``: ``ccrun<seed>`` and its shards' ``ccrun<seed>s<i>``."""
+    return re.compile(rf"(?<![A-Za-z0-9])ccrun{seed}(?![0-9])")
+
+
 def provision(target: Target, catalogue: Catalogue, run_id: str, *, read_only: bool) -> World:
     world = World()
     if read_only:
@@ -175,17 +180,30 @@ def sweep(target: Target, catalogue: Catalogue, run_id: str) -> Sweep:
     return done
 
 
-def _sweep_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str], done: Sweep) -> None:
+def named(target: Target, catalogue: Catalogue, pattern: re.Pattern[str]) -> list[str]:
+    """What is on the target with a name ``pattern`` finds in it: tasks, workflow definitions and
+    subscriptions, a line each (``task 12 'ccrun0 probe task'``). Deletes nothing."""
+    tasks = [f"task {task_id} {name!r}" for task_id, name in _named_tasks(target, catalogue, pattern)]
+    return tasks + [
+        f"{what} {name!r}" for what, name in named_workflow(target, catalogue, pattern)[1].items()
+    ]
+
+
+def _named_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
     builder = RequestBuilder()
     query = builder.construct(catalogue.types[WM + "TaskQuery"].type_id)
     tasks = builder.method(_session(builder, catalogue), "ReadTasks", query)
     read = builder.query(tasks, QuerySpec(select_all_properties=False), QuerySpec.select("Id", "Name"))
     reply = target.process_query(builder.build())
-    found = [
+    return [
         (task["Id"], task["Name"])
         for task in children(reply.response.results.get(read) if reply.response else None)
         if isinstance(task.get("Name"), str) and pattern.search(task["Name"])
     ]
+
+
+def _sweep_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str], done: Sweep) -> None:
+    found = _named_tasks(target, catalogue, pattern)
     if not found:
         return
     builder = RequestBuilder()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -168,6 +169,32 @@ def check_target(settings: RunSettings) -> None:
         raise RunError(str(exc), USAGE) from None
     if way_in is not None:
         preflight(way_in, csom=bool(settings.selected() & CSOM_MARKERS))
+        if not settings.read_only and settings.selected() & CSOM_MARKERS:
+            _warn_of_namesakes(way_in, settings.seed or 0)
+
+
+def _warn_of_namesakes(way_in: Access, seed: int) -> None:
+    """A warning when the target already has objects named as this run will name its own: another
+    run with the same seed under way (the two would sweep each other's objects at their end) or one
+    that could not clean up. A warning, not a refusal: a target whose deletes fail would otherwise
+    be refused every later run with that seed."""
+    from conformance.shapes import catalogue
+    from conformance.world import named, seed_pattern
+
+    with way_in.target() as probe:
+        try:
+            found = named(probe, catalogue(), seed_pattern(seed))
+        except TargetUnreachable:
+            return
+    if found:
+        shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
+        print(
+            f"conformance: warning: the target already has {len(found)} object(s) named like this "
+            f"run's (ccrun{seed}): another run with --seed {seed} is under way (a run removes what "
+            f"carries its run id when it ends: give concurrent runs different seeds), or one could "
+            f"not clean up (conformance cleanup --run-id): {shown}",
+            file=sys.stderr,
+        )
 
 
 def _csom_shaped(body: bytes) -> bool:

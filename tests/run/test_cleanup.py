@@ -133,6 +133,25 @@ def test_cleanup_removes_an_aborted_runs_leftovers_and_nothing_else(tmp_path: Pa
         assert again.exit_code == 0 and again.stdout == f"nothing named with ccrun7 on {server.url}\n"
 
 
+def test_a_run_warns_of_objects_already_named_like_its_own(tmp_path: Path) -> None:
+    """Another run with the same seed (or its leftovers) on the target: a warning naming them, before
+    any case; a run with another seed, or a read-only one, says nothing."""
+    db = tmp_path / "reference.sqlite"
+    with secured_server(db) as server:
+        with Target(server.url, credentials=Credentials.bearer(TOKEN)) as target:
+            provision(target, catalogue(), "ccrun7s2", read_only=False)  # a shard of a run with seed 7
+        env = environment(CONFORMANCE_AUTH="bearer", CONFORMANCE_TOKEN=TOKEN)
+        said = {}
+        for seed, extra in (("7", ()), ("70", ()), ("7", ("--read-only",))):
+            done = conformance(*QUICK, "--seed", seed, *extra, "--target", server.url, "-k", "Version",
+                               "--report-dir", "r", cwd=tmp_path, env=env)  # fmt: skip
+            assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr
+            said[(seed, *extra)] = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert len(said["7",]) == 1 and "ccrun7" in said["7",][0] and "'ccrun7s2 probe task'" in said["7",][0]
+    assert "definition" in said["7",][0] and "--seed 7 " in said["7",][0]
+    assert said["70",] == said["7", "--read-only"] == []
+
+
 def test_cleanup_usage_errors(tmp_path: Path) -> None:
     for args, said in (
         (("--run-id", "Approval", "--target", "http://127.0.0.1:9"), "expected ccrun<seed>"),
