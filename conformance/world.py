@@ -198,7 +198,9 @@ def _named_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str])
     return [
         (task["Id"], task["Name"])
         for task in children(reply.response.results.get(read) if reply.response else None)
-        if isinstance(task.get("Name"), str) and pattern.search(task["Name"])
+        if isinstance(task.get("Name"), str)
+        and pattern.search(task["Name"])
+        and isinstance(task.get("Id"), int)
     ]
 
 
