@@ -15,6 +15,8 @@ from typing import Any, Self
 
 import uvicorn
 
+KEEP_ALIVE_S = 30  # seconds an idle connection stays open: longer than clients keep theirs
+
 
 class BackgroundServer:
     """Serves ``app`` until the context exits; extra keyword arguments go to ``uvicorn.Config``."""
@@ -22,7 +24,12 @@ class BackgroundServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         self.app = app
         self._host, self._port = host, port
-        self._options = {"log_level": "warning", "access_log": False, "lifespan": "off", **options}
+        # keep-alive: uvicorn's 5 s equals httpx's keepalive_expiry, so a client could reuse a connection
+        # just as the server closes it (a ReadError, seen in CI); the client must be the one to drop it
+        self._options = {
+            "log_level": "warning", "access_log": False, "lifespan": "off",
+            "timeout_keep_alive": KEEP_ALIVE_S, **options,
+        }  # fmt: skip
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
