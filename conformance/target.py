@@ -49,6 +49,10 @@ DIGEST_ERROR_CODES = frozenset({-2130575251, -2130575252})
 
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 TIMED_OUT = "the case ran past its time limit (case_timeout)"
+# An idle connection is dropped after this, before the server drops it (gunicorn: 2 s; Apache, Node,
+# uvicorn: 5 s, which is httpx's own default): a connection reused just as the server closes it fails
+# with a ReadError, which would end the run ("stopped answering"), and a POST is not retried
+KEEPALIVE_EXPIRY_S = 1.0
 RETRY_STATUSES = frozenset({429, 503})  # the server asks to come back later: the request was not done
 
 
@@ -325,7 +329,9 @@ class Target:
         # hold the body until the server's delayed ACK (~40 ms per request on Linux)
         inner = httpx.HTTPTransport(
             verify=connection.verify(), socket_options=[NO_DELAY],
-            limits=httpx.Limits(max_connections=connection.max_concurrency),
+            limits=httpx.Limits(
+                max_connections=connection.max_concurrency, keepalive_expiry=KEEPALIVE_EXPIRY_S
+            ),
         )  # fmt: skip
         transport = _PoliteTransport(inner, connection, self._shared.throttle, self._shared.remaining)
         self._client = httpx.Client(

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -37,6 +38,7 @@ from conformance.runner.config import (
 )
 from conformance.server import ReferenceServer, create_app
 from conformance.target import (
+    KEEPALIVE_EXPIRY_S,
     CaseTimeout,
     Connection,
     Credentials,
@@ -356,6 +358,24 @@ def test_concurrency_cap_and_rate_limit() -> None:
                 client.send("GET", running.url + "/slow")
     gaps = [b - a for a, b in zip(server.starts, server.starts[1:], strict=False)]
     assert len(gaps) == 4 and min(gaps) >= 0.045, gaps
+
+
+async def _client_port(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    body = str(scope["client"][1]).encode()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_an_idle_connection_is_dropped_before_a_short_keep_alive_server_drops_it() -> None:
+    """Reused as the server closes it, a connection fails (a ReadError ends the run): after an idle
+    gap a server with a 2 s keep-alive still honours, the next request comes on a new connection."""
+    with BackgroundServer(_client_port, timeout_keep_alive=2) as running, Target(running.url) as target:
+        ports = [target.send("GET", running.url).response_body for _ in range(2)]
+        time.sleep(KEEPALIVE_EXPIRY_S + 0.5)
+        ports.append(target.send("GET", running.url).response_body)
+    assert ports[0] == ports[1] != ports[2]  # kept while busy, dropped once idle
 
 
 def test_case_deadline_ends_the_case_not_the_run() -> None:
