@@ -5,6 +5,7 @@ the same seed, a lane's error reported, Ctrl-C ending every lane through its tea
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 from collections import Counter
@@ -89,15 +90,29 @@ def test_a_lanes_error_is_reported_and_the_other_lanes_finish() -> None:
 
 
 def test_ctrl_c_stops_every_lane_after_its_step_and_each_tears_down() -> None:
-    log, interrupted = Log(), threading.Event()
+    log, interrupted, handled = Log(), threading.Event(), threading.Event()
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        handled.set()
+        raise KeyboardInterrupt
 
     def interrupt_once(lane: int) -> None:
         time.sleep(0.01)  # every lane gets going
         if lane == 0 and not interrupted.is_set():
             interrupted.set()
             _thread.interrupt_main()
+        if interrupted.is_set():
+            # the main thread sees Ctrl-C at its next poll: no lane may run through its examples first
+            assert handled.wait(10)
+            time.sleep(0.05)
 
-    with pytest.raises(KeyboardInterrupt):
-        run_lanes(machines(log, on_step=interrupt_once), concurrency=4, run_seed=2, profile=PROFILE, steps=50)
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_lanes(
+                machines(log, on_step=interrupt_once), concurrency=4, run_seed=2, profile=PROFILE, steps=50
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert log.torn_down == log.begun  # every example begun was torn down
     assert sum(map(len, log.examples.values())) < 10
