@@ -27,6 +27,7 @@ from conformance import calendar_schema as schema
 from conformance.case import CaseMeta, case
 from conformance.checks import Level, verify
 from conformance.pytest_plugin import RunOptions
+from conformance.server.seed import CALENDAR_MEMBER_ENVS
 from conformance.spec.data import specs_dir
 from conformance.spec.errata import load_errata
 from conformance.spec.model import RestField, RestParameter
@@ -48,8 +49,7 @@ CALENDAR_DATE = {"Items": "Date", "Tasks": "DueDate"}
 assert all(g.field(CALENDAR_DATE[g.name]).type == "datetime" for g in GROUPS), "spec data changed"
 UNSUPPORTED_MEDIA = "image/png"
 CURRENT = "«current member»"  # stands for the caller's own member id in parameter combinations
-MEMBER_ENV, FORBIDDEN_ENV = "CONFORMANCE_CALENDAR_MEMBER", "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER"
-VIEWABLE_ENV = "CONFORMANCE_CALENDAR_VIEWABLE_MEMBER"
+MEMBER_ENV, FORBIDDEN_ENV, VIEWABLE_ENV = CALENDAR_MEMBER_ENVS
 TODAY = dt.datetime.now(dt.UTC).date()
 WIDE = {FROM: (TODAY - dt.timedelta(days=366)).isoformat(), TO: (TODAY + dt.timedelta(days=366)).isoformat()}
 WITH_TASKS = {**WIDE, INCLUDE_TASKS: "true"}

@@ -117,7 +117,9 @@ def serve(
     basic_env: tuple[str, ...],
     cookie_env: tuple[str, ...],
 ) -> None:
-    """Run the reference server until interrupted, printing its URL."""
+    """Run the reference server until interrupted (Ctrl-C or SIGTERM), printing its URL and the
+    `conformance run` command that tests it."""
+    import signal
     import threading
 
     from conformance.server import ReferenceServer
@@ -134,21 +136,56 @@ def serve(
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"reference server listening on {server.url}  (Ctrl-C to stop)")
-    modes = [name for name, on in (("bearer", token), ("basic", basic), ("cookie", cookies)) if on]
-    if modes:
-        click.echo(f"credentials required on every endpoint: {', '.join(modes)}")
-    else:
-        click.echo(
-            "CSOM endpoints are anonymous; the REST calendar token is in ReferenceServer.token "
-            "(pass --token-env to choose it)"
-        )
+    token_file = None if token_env else _token_file(server.token)
     try:
+        # SIGTERM stops it as Ctrl-C does, so that the token file goes too
+        signal.signal(signal.SIGTERM, _interrupt)
+        click.echo(f"reference server listening on {server.url}  (Ctrl-C to stop)")
+        modes = [name for name, on in (("bearer", token), ("basic", basic), ("cookie", cookies)) if on]
+        if modes:
+            click.echo(f"credentials required on every endpoint: {', '.join(modes)}")
+        else:
+            click.echo("CSOM endpoints are anonymous; the REST calendar needs alice's bearer token")
+        if token_file:
+            click.echo(
+                f"alice's bearer token, made up at start-up, is in {token_file} (yours only; removed at exit)"
+            )
+        click.echo(f"test it with: {_run_command(server.url, token_env, token_file)}")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.__exit__(None, None, None)
+        if token_file:
+            token_file.unlink(missing_ok=True)
+
+
+def _token_file(token: str) -> Path:
+    """A new file readable by its owner only (mkstemp's 0600) holding ``token``: a run reads it with
+    --token-file, and the token never shows on the terminal or in a CI log."""
+    import os
+    import tempfile
+
+    handle, path = tempfile.mkstemp(prefix="conformance-serve-", suffix=".token")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(token)
+    return Path(path)
+
+
+def _run_command(url: str, token_env: str | None, token_file: Path | None) -> str:
+    """The `conformance run` that tests this server: alice's bearer token (by the variable or file it
+    is in, never its value) and the calendar members the cases cannot learn over the wire."""
+    import shlex
+
+    from conformance.server.seed import calendar_member_env
+
+    members = [f"{env}={member}" for env, member in calendar_member_env().items() if member]
+    source = ["--token-env", token_env] if token_env else ["--token-file", str(token_file)]
+    return shlex.join([*members, "conformance", "run", "--target", url, *source])
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _secret(variable: str, option: str) -> str:

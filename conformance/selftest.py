@@ -23,15 +23,9 @@ from pathlib import Path
 from conformance.faults import CATALOGUE, FaultProxy
 from conformance.runner.invoke import RunSettings, run
 from conformance.server import ReferenceServer
-from conformance.server.seed import calendar_members
+from conformance.server.seed import calendar_member_env as member_env  # what the wire cannot tell
 
 TOKEN_ENV = "CONFORMANCE_SELFTEST_TOKEN"
-# what the calendar cases cannot learn over the wire (cases/test_calendar.py reads them)
-MEMBER_ENVS = (
-    "CONFORMANCE_CALENDAR_MEMBER",
-    "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER",
-    "CONFORMANCE_CALENDAR_VIEWABLE_MEMBER",
-)
 FAILED = ("failed", "error")
 
 
@@ -41,11 +35,6 @@ class Failure:
     section: str
     level: str
     check: str  # the registered check whose violation failed it ("" for an error or a plain assertion)
-
-
-def member_env() -> dict[str, str]:
-    """The calendar cases' member variables for a reference server, from its directory ("": none)."""
-    return {env: member or "" for env, member in zip(MEMBER_ENVS, calendar_members(), strict=True)}
 
 
 @dataclass(frozen=True)

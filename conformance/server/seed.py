@@ -59,6 +59,15 @@ def demo(conn: sqlite3.Connection, today: dt.date | None = None) -> None:
     )
 
 
+# how the calendar cases learn those members on a target other than the embedded server
+# (cases/test_calendar.py): in the order of calendar_members()
+CALENDAR_MEMBER_ENVS = (
+    "CONFORMANCE_CALENDAR_MEMBER",
+    "CONFORMANCE_CALENDAR_FORBIDDEN_MEMBER",
+    "CONFORMANCE_CALENDAR_VIEWABLE_MEMBER",
+)
+
+
 def calendar_members() -> tuple[str, str | None, str | None]:
     """The default caller's member id, one whose calendar it may not view and another one's it may
     view (None where there is none), for the calendar cases against a reference server."""
@@ -68,3 +77,8 @@ def calendar_members() -> tuple[str, str | None, str | None]:
     hidden = [user for user in others if (DEFAULT_USER, user) not in CALENDAR_ACCESS]
     shown = [user for user in others if (DEFAULT_USER, user) in CALENDAR_ACCESS]
     return str(DEFAULT_USER), str(hidden[0]) if hidden else None, str(shown[0]) if shown else None
+
+
+def calendar_member_env() -> dict[str, str]:
+    """calendar_members() as the cases' variables ("": none), for a run against a reference server."""
+    return {env: member or "" for env, member in zip(CALENDAR_MEMBER_ENVS, calendar_members(), strict=True)}

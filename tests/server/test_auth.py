@@ -160,6 +160,7 @@ def test_serve_reads_every_secret_from_the_environment(tmp_path):
     finally:
         output = serve.stop(process)
     assert "credentials required on every endpoint: bearer, basic, cookie" in output
+    assert "conformance run --target " + url + " --token-env CONF_TOKEN" in output  # the name, not the token
     for secret in (env["CONF_TOKEN"], *PASSWORDS.values(), *COOKIES.values()):
         assert secret not in output
 

@@ -44,7 +44,8 @@ def _check_whole(task: dict) -> None:
 
 def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path):
     db = tmp_path / "state.sqlite"
-    process, url = serve.start("--db", str(db))
+    # a killed serve cannot remove its token file: keep it in tmp_path
+    process, url = serve.start("--db", str(db), env={"TMPDIR": str(tmp_path)})
     acked: list[tuple[int, str]] = []
     died: list[int] = []
     writers = [threading.Thread(target=_writer, args=(url, n, acked, died)) for n in range(WRITERS)]
