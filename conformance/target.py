@@ -480,7 +480,11 @@ class Target:
             headers["X-RequestDigest"] = value
         exchange = self.send("POST", self.site_url + PROCESS_QUERY, headers=headers, body=to_xml(request))
         try:
-            return CsomReply(request, exchange, parse_response(exchange.response_body))
+            # Read "/Date(…)/" as a date too: every case then judges the value, and the escaped-solidus
+            # cases alone judge how it was written (read as JSOM does, a Guid would come back a string,
+            # be sent back as one and fail every case that depends on it)
+            response = parse_response(exchange.response_body, require_escaped_solidus=False)
+            return CsomReply(request, exchange, response)
         except MalformedResponse as exc:
             return CsomReply(request, exchange, None, str(exc))
 

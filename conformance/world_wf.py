@@ -129,8 +129,11 @@ def result(reply: CsomReply, action_id: int) -> Any:
 
 
 def scoped_result(reply: CsomReply, scope_id: int, action_id: int) -> Any:
-    """The result of an action inside an exception scope, None when the scope caught an error."""
-    if reply.response is None or scope_error(reply.response.results.get(scope_id)) is not None:
+    """The result of an action inside an exception scope, None when the scope caught an error or the
+    whole request failed (its header's ErrorInfo: the scope has no result)."""
+    if reply.response is None or reply.response.header.error_info is not None:
+        return None
+    if scope_error(reply.response.results.get(scope_id)) is not None:
         return None
     return result(reply, action_id)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CsomError, MalformedResponse, snippet
-from .values import from_json, to_json
+from .values import decode_json, to_json
 
 
 def _optional_str(container: Mapping[str, Any], key: str, context: str) -> str | None:
@@ -145,10 +145,12 @@ class Header:
 
 @dataclass(frozen=True)
 class Response:
-    """A parsed response: ``results`` maps action Id to decoded result, in response order."""
+    """A parsed response: ``results`` maps action Id to decoded result, in response order;
+    ``unescaped``: the special values the body wrote without the escaped solidus (``"/Date(…)/"``)."""
 
     header: Header
     results: Mapping[int, Any] = field(default_factory=dict)
+    unescaped: tuple[str, ...] = ()
 
     def raise_for_error(self) -> None:
         """Raise :class:`CsomError` if the header carries an ``ErrorInfo``."""
@@ -166,9 +168,9 @@ def _decode_body(body: bytes | str) -> str:
 
 
 def parse_response(body: bytes | str, *, require_escaped_solidus: bool = True) -> Response:
-    """Parse a ProcessQuery response body. See :func:`~conformance.wire.values.from_json` for
+    """Parse a ProcessQuery response body. See :func:`~conformance.wire.values.decode_json` for
     ``require_escaped_solidus``. Raises :class:`MalformedResponse` and nothing else on bad input."""
-    document = from_json(_decode_body(body), require_escaped_solidus=require_escaped_solidus)
+    document, unescaped = decode_json(_decode_body(body), require_escaped_solidus=require_escaped_solidus)
     if not isinstance(document, list):
         raise MalformedResponse(f"expected a JSON array, got {type(document).__name__}")
     if not document:
@@ -187,7 +189,7 @@ def parse_response(body: bytes | str, *, require_escaped_solidus: bool = True) -
         if action_id in results:
             raise MalformedResponse(f"element {index}: action id {action_id} appears twice")
         results[action_id] = document[index + 1]
-    return Response(header, results)
+    return Response(header, results, unescaped)
 
 
 def encode_response(header: Header, pairs: Mapping[int, Any] | Iterable[tuple[int, Any]]) -> bytes:

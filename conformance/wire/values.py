@@ -689,21 +689,24 @@ def _reject_constant(name: str) -> Any:
     raise MalformedResponse(f"{name} is not JSON")
 
 
-class _EscapedSpecialDecoder(json.JSONDecoder):
-    """A JSON decoder that turns only ``"\\/Date(…)\\/"``-style strings (raw text starting and ending
-    with an escaped solidus) into datetimes/UUIDs/bytes, as JSOM's converters do: a plain string whose
-    text happens to read ``/Date(1)/`` stays a string.
+class _SpecialDecoder(json.JSONDecoder):
+    """A JSON decoder that turns ``"\\/Date(…)\\/"``-style strings (raw text starting and ending with
+    an escaped solidus) into datetimes/UUIDs/bytes, as JSOM's converters do, and notes in
+    ``unescaped`` every valid special value written as a stock JSON encoder writes it (``"/Date(1)/"``).
 
+    ``lenient``: those unescaped values are decoded too; else they stay strings, as JSOM reads them.
+    ``"\\u002fDate(1)\\u002f"`` is neither: that is how SharePoint writes a plain string reading so.
     Uses the pure-Python scanner, the only one that calls back for each string value.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, lenient: bool) -> None:
         super().__init__(parse_constant=_reject_constant)
+        self.lenient = lenient
+        self.unescaped: list[str] = []
         self.parse_string = self._parse_string
         self.scan_once = json_scanner.py_make_scanner(self)
 
-    @staticmethod
-    def _parse_string(text: str, end: int, strict: bool) -> tuple[Any, int]:
+    def _parse_string(self, text: str, end: int, strict: bool) -> tuple[Any, int]:
         value, after = json_decoder.scanstring(text, end, strict)
         raw = text[end : after - 1]
         if raw.startswith("\\/") and raw.endswith("\\/"):
@@ -711,30 +714,28 @@ class _EscapedSpecialDecoder(json.JSONDecoder):
                 return decode_special(value), after
             except ValueError as error:
                 raise MalformedResponse(f"{error} at offset {end - 1}") from None
+        if raw.startswith("/") and raw.endswith("/") and _SPECIAL.match(value):
+            try:
+                special = decode_special(value)
+            except ValueError:  # not a special value: a plain string that happens to read like one
+                return value, after
+            self.unescaped.append(value)
+            return (special if self.lenient else value), after
         return value, after
 
 
-def _decode_specials(value: Any) -> Any:
-    if isinstance(value, str):
-        return decode_special(value)
-    if isinstance(value, list):
-        return [_decode_specials(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _decode_specials(item) for key, item in value.items()}
-    return value
-
-
-def from_json(text: str, *, require_escaped_solidus: bool = True) -> Any:
-    """Decode CSOM JSON text.
+def decode_json(text: str, *, require_escaped_solidus: bool = True) -> tuple[Any, tuple[str, ...]]:
+    """Decode CSOM JSON text: the value and the special values written without the escaped solidus
+    (``"/Date(…)/"``), in document order.
 
     With ``require_escaped_solidus`` (the default, JSOM's behaviour) only strings written as
-    ``"\\/Date(…)\\/"`` are special; without it any string reading ``/Date(…)/`` after JSON decoding is
-    (the MS-WMCSOM examples print dates unescaped). Raises :class:`MalformedResponse`.
+    ``"\\/Date(…)\\/"`` are special; without it an unescaped ``"/Date(…)/"`` is special too when it is a
+    valid special value (a stock JSON encoder's output; the MS-WMCSOM examples print dates so).
+    Raises :class:`MalformedResponse`, also for an escaped special value with invalid content.
     """
+    decoder = _SpecialDecoder(lenient=not require_escaped_solidus)
     try:
-        if require_escaped_solidus:
-            return _EscapedSpecialDecoder().decode(text)
-        return _decode_specials(json.loads(text, parse_constant=_reject_constant))
+        return decoder.decode(text), tuple(decoder.unescaped)
     except json.JSONDecodeError as error:
         raise MalformedResponse(
             f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -745,3 +746,8 @@ def from_json(text: str, *, require_escaped_solidus: bool = True) -> Any:
         raise
     except ValueError as error:
         raise MalformedResponse(str(error)) from None
+
+
+def from_json(text: str, *, require_escaped_solidus: bool = True) -> Any:
+    """Decode CSOM JSON text (see :func:`decode_json`). Raises :class:`MalformedResponse`."""
+    return decode_json(text, require_escaped_solidus=require_escaped_solidus)[0]

@@ -50,3 +50,29 @@ def test_named_lists_what_carries_a_run_id_and_skips_what_has_no_id() -> None:
                 Target(url, credentials=Credentials.bearer(server.token)) as target,
             ):
                 assert named(target, catalogue(), seed_pattern(5)) == expected
+
+
+def _item_probe_refused(call: Call, answer: Answer) -> Answer:
+    """The request probing the list's items fails as a whole: a header ErrorInfo and no results (as
+    SharePoint answers an argument it cannot take outside a scope)."""
+    if b"GetItemById" not in call.body:
+        return answer
+    header = answer.json()[0] | {
+        "ErrorInfo": {"ErrorMessage": "Invalid argument.", "ErrorValue": None, "ErrorCode": -2147024809,
+                      "ErrorTypeName": "System.ArgumentException"},
+    }  # fmt: skip
+    return answer.with_json([header])
+
+
+def test_a_request_failing_as_a_whole_leaves_its_scoped_results_missing() -> None:
+    """No scope result is no malformed answer: provisioning says what it lacks and the run goes on
+    (it raised "expected an object for HasException, got None", an error in every case)."""
+    with ReferenceServer(seed_data=True) as server:
+        fault = Fault("item probe refused", CSOM, after=_item_probe_refused)
+        with (
+            broken_server(Upstream(server.url, server.token), fault) as url,
+            Target(url, credentials=Credentials.bearer(server.token)) as target,
+        ):
+            world = provision(target, catalogue(), "ccrun6", read_only=True)
+    assert "itemId" not in world.values
+    assert any("has none of the items" in problem for problem in world.problems), world.problems

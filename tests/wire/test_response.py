@@ -333,3 +333,17 @@ def test_dates_in_results():
         "LastModified": datetime(2011, 11, 17, 23, 33, 54, tzinfo=UTC),
         "DueDate": datetime(2011, 11, 18),
     }
+
+
+def test_a_stock_encoders_answer_names_what_it_wrote_unescaped():
+    """A stock JSON encoder writes "/Guid(…)/": the lenient reading decodes it (the suite's, so that
+    the values are judged) and the response lists it, for the escaped-solidus check."""
+    body = f'[{HEADER},1,{{"Id":"/Guid(3988dd69-2ffa-45b5-b3f0-5735d4150110)/","Created":"\\/Date(0)\\/"}}]'
+    lenient = parse_response(body, require_escaped_solidus=False)
+    assert lenient.results[1]["Id"] == UUID("3988dd69-2ffa-45b5-b3f0-5735d4150110")
+    assert lenient.unescaped == ("/Guid(3988dd69-2ffa-45b5-b3f0-5735d4150110)/",)
+    assert parse_response(body).unescaped == lenient.unescaped  # JSOM's reading: a string, still noted
+    assert (
+        parse_response(encode_response(Header("15.0.0.0", "16.0.0.0"), {1: lenient.results[1]})).unescaped
+        == ()
+    )

@@ -21,6 +21,7 @@ from conformance.wire import (
     MalformedResponse,
     ObjectPathRef,
     ValueObject,
+    decode_json,
     decode_value,
     encode_value,
     from_json,
@@ -363,11 +364,41 @@ def test_bad_json_is_malformed_response(raw, message):
     assert message in str(caught.value)
 
 
-def test_lenient_mode_reports_bad_special_values_too():
+def test_lenient_mode_reports_bad_escaped_special_values_too():
     with pytest.raises(MalformedResponse, match=r"bad /Guid\(…\)/ value"):
-        from_json('"/Guid(zz)/"', require_escaped_solidus=False)
+        from_json(r'"\/Guid(zz)\/"', require_escaped_solidus=False)
     with pytest.raises(MalformedResponse, match="nested too deeply"):
         from_json("[" * 100_000 + "]" * 100_000, require_escaped_solidus=False)
+
+
+def test_an_unescaped_string_that_is_no_special_value_stays_a_string():
+    # a stock encoder writes a task named "/Guid(zz)/" so: a plain string, not a malformed answer
+    assert from_json('["/Guid(zz)/", "/Date(soon)/"]', require_escaped_solidus=False) == [
+        "/Guid(zz)/",
+        "/Date(soon)/",
+    ]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_values_written_without_the_escaped_solidus_are_noted(strict):
+    text = (
+        r'[{"DueDate": "/Date(2011,10,18,0,0,0,0)/", "Id": "/Guid(3988dd69-2ffa-45b5-b3f0-5735d4150110)/",'
+        r' "LastModified": "\/Date(0)\/", "Name": "\u002fDate(1)\u002f", "Note": "/Date(x)/"},'
+        r' "/Base64Binary(PT4/QA==)/"]'
+    )
+    value, unescaped = decode_json(text, require_escaped_solidus=strict)
+    assert unescaped == (
+        "/Date(2011,10,18,0,0,0,0)/",
+        "/Guid(3988dd69-2ffa-45b5-b3f0-5735d4150110)/",
+        "/Base64Binary(PT4/QA==)/",
+    )
+    # JSOM's reading keeps them strings; the lenient one decodes them as if escaped
+    due, guid, blob = (datetime(2011, 11, 18), GUID, b"=>?@") if not strict else unescaped
+    assert value == [
+        {"DueDate": due, "Id": guid, "LastModified": datetime(1970, 1, 1, tzinfo=UTC),
+         "Name": "/Date(1)/", "Note": "/Date(x)/"},
+        blob,
+    ]  # fmt: skip
 
 
 def test_to_json_rejects_what_json_cannot_carry():
