@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -212,6 +212,22 @@ def property_present(value: Any, name: str) -> None:
 def equals(actual: Any, expected: Any, what: str = "value") -> None:
     if actual != expected:
         raise Violation(f"{what} {_short(expected)}", _short(actual))
+
+
+@check(
+    "escaped-solidus",
+    'A DateTime, Guid or binary value is written with the escaped solidus: "\\/Date(…)\\/", not "/Date(…)/".',
+)
+def escaped_solidus(value: Any, unescaped: Collection[str]) -> None:
+    """``unescaped``: the special values the answer wrote as a stock JSON encoder does
+    (:attr:`conformance.wire.Response.unescaped`)."""
+    if isinstance(value, str) and value in unescaped:
+        kind = value[1 : value.index("(")]
+        raise Violation(
+            f'"\\/{kind}(…)\\/"',
+            f'"{value}" written without escaping the solidus: write "\\{value[:-1]}\\/"; '
+            "JSOM reads the unescaped form as a plain string",
+        )
 
 
 @check("ordered", "Items come back in the order the query asked for.")

@@ -8,7 +8,7 @@ request: "the first property of the first object that carries an ``_ObjectType_`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -16,13 +16,14 @@ from conformance.faults.csom import (
     ERROR_VALUE,
     HEADER,
     MS_CSOM,
+    SPECIAL_VALUE,
     STRUCTURE,
     member,
     property_change,
     spec,
     type_named,
 )
-from conformance.faults.jsontext import SPECIAL, CsomAnswer, members, typed_objects
+from conformance.faults.jsontext import SPECIAL, CsomAnswer, members, typed_objects, walk
 from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
 from conformance.spec.model import SpecType
 from conformance.wire.values import decode_special
@@ -230,6 +231,34 @@ def malformed_date(exchange: Exchange, memory: Any) -> ResponseRewrite:
 )  # fmt: skip
 def malformed_guid(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_special("Guid"), _short_guid))
+
+
+def _special_values(answer: CsomAnswer) -> Iterator[tuple[str, str]]:
+    """(where, value) of every special value of the answer, header included, in document order:
+    ``where`` names the property (``Type.Name``) when the value is one."""
+    for obj in walk(answer.document()):
+        owner = obj.get("_ObjectType_")
+        for name, value in obj.items():
+            if isinstance(value, str) and SPECIAL.match(value):
+                yield (f"{owner}.{name}" if isinstance(owner, str) else name), value
+    for result in answer.results:  # a method's bare result (SaveDefinition's Guid)
+        if isinstance(result, str) and SPECIAL.match(result):
+            yield "a method's result", result
+
+
+@REGISTRY.register(
+    "unescaped-solidus", "response", MS_CSOM, SPECIAL_VALUE,
+    "The answer is written by a stock JSON encoder: every special value loses its escaped solidus, "
+    "\"\\/Date(…)\\/\" -> \"/Date(…)/\" (likewise Guid and Base64Binary).",
+)  # fmt: skip
+def unescaped_solidus(exchange: Exchange, memory: Any) -> ResponseRewrite:
+    def edit(answer: CsomAnswer) -> tuple[Change, ...]:
+        return tuple(
+            Change(MS_CSOM, SPECIAL_VALUE, f"{where}: {value} written without escaping the solidus")
+            for where, value in _special_values(answer)
+        )
+
+    return edited(exchange, edit, escaped=False)
 
 
 @REGISTRY.register(

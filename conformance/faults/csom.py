@@ -26,6 +26,9 @@ MS_CSOM = "ms-csom"
 HEADER = "3.1.4.1.8.1.5"  # Response Header JSON Value
 ERROR_VALUE = "3.1.4.1.8.1.2"  # CSOM Error JSON Value
 STRUCTURE = "3.1.4.1.8.2"  # JSON Response Structure
+# the CSOM value types' JSON values, whose special strings are "\/Date(…)\/", "\/Guid(…)\/" and
+# "\/Base64Binary(…)\/" (the notes quote 2.2.5.1.2, CSOM Binary JSON Value, which spells the escaped solidus)
+SPECIAL_VALUE = "2.2.5"
 DIGEST = "MS-CSOMSPT 2.2.1"  # the form-digest errors
 PROCESSING = "3.1.4.1.1.1"  # ProcessQueryIn: the closest section the notes give for request processing
 WM = "Microsoft.SharePoint.WorkManagement.Client."

@@ -34,12 +34,16 @@ def _escape(match: re.Match[str]) -> str:
     return f'"\\/{kind}({inner})\\/"'
 
 
-def dumps(value: Any, *, indent: int | None = None, ascii_only: bool = True, compact: bool = True) -> bytes:
+def dumps(
+    value: Any, *, indent: int | None = None, ascii_only: bool = True, compact: bool = True,
+    escaped: bool = True,
+) -> bytes:  # fmt: skip
     """UTF-8 JSON; ``compact`` drops the blanks after ``,`` and ``:`` (CSOM answers), else Python's
-    default separators (the REST calendar's)."""
+    default separators (the REST calendar's); ``escaped=False`` leaves the special strings as a
+    stock JSON encoder writes them (``"/Date(…)/"``)."""
     separators = (",", ":") if compact else ((",", ": ") if indent is not None else (", ", ": "))
     text = json.dumps(value, indent=indent, separators=separators, ensure_ascii=ascii_only, allow_nan=False)
-    return _SPECIAL_TOKEN.sub(_escape, text).encode("utf-8")
+    return (_SPECIAL_TOKEN.sub(_escape, text) if escaped else text).encode("utf-8")
 
 
 def walk(value: Any) -> Iterator[dict[str, Any]]:

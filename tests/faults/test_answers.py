@@ -129,6 +129,20 @@ def malformed_guid(reference: ReferenceServer, fault: FaultProxy) -> None:
     assert b'"\\/Guid(' in outcome.proxied.content  # written as servers write it
 
 
+def unescaped_solidus(reference: ReferenceServer, fault: FaultProxy) -> None:
+    """Dates (tasks) and GUIDs (workflow definitions) written as a stock encoder writes them: the same
+    JSON document, every special value without the escaped solidus, one change each at MS-CSOM 2.2.5."""
+    for body, _ in (read_tasks(), definitions_read()):
+        outcome = compare(reference.url, fault, process_query(body))
+        direct, proxied = outcome.direct.content, outcome.proxied.content
+        assert csom(proxied) == csom(direct)  # nothing changed but the raw text
+        specials = parse_response(proxied).unescaped
+        assert specials and parse_response(direct).unescaped == ()
+        assert b"\\/" not in proxied and all(f'"{value}"'.encode() in proxied for value in specials)
+        assert [(c.protocol, c.section) for c in outcome.changes] == [("ms-csom", "2.2.5")] * len(specials)
+        assert all(value in c.detail for value, c in zip(specials, outcome.changes, strict=True))
+
+
 def _error_info_without_code(reference: ReferenceServer, fault: FaultProxy, scoped: bool) -> None:
     body, scope = failing_call(scoped)
     outcome = compare(reference.url, fault, process_query(body))
@@ -192,6 +206,7 @@ SCENARIOS: dict[str, Scenario] = {
     "enum-out-of-range": enum_out_of_range,
     "malformed-date": malformed_date,
     "malformed-guid": malformed_guid,
+    "unescaped-solidus": unescaped_solidus,
     "error-info-without-code": error_info_without_code,
     "header-without-schema-version": _header_without("SchemaVersion"),
     "header-without-library-version": _header_without("LibraryVersion"),
