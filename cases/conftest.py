@@ -10,11 +10,19 @@ import pytest
 
 from conformance.probe import Arguments, Route, plan_routes, route_writes
 from conformance.pytest_plugin import RunOptions
+from conformance.seeding import same_draws
 from conformance.shapes import Catalogue
 from conformance.shapes import catalogue as spec_catalogue
 from conformance.snapshots import Snapshot, take_snapshots
 from conformance.target import Target
 from conformance.world import World, await_refresh, clean_up, provision
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _same_draws() -> Iterator[None]:
+    """Every case's draws follow the seed alone (conformance.seeding)."""
+    with same_draws():
+        yield
 
 
 @pytest.fixture(scope="session")

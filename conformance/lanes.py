@@ -2,10 +2,12 @@
 
 A lifecycle step needs the answer to the step before it, so one machine makes a round trip per
 step: against a target 50 ms away, hundreds of steps are seconds of waiting. Lanes are
-independent machines, one thread each, sharing their site verdicts (conformance.verdicts); each has
-its own seed (derived from the run's), its own objects, named apart, and reads only those, so no
-lane disturbs another's model. Their round trips overlap, up to the target's concurrency cap
-(``Connection.max_concurrency``).
+independent machines sharing their site verdicts (conformance.verdicts); each has its own seed
+(derived from the run's), its own objects, named apart, and reads only those, so no lane disturbs
+another's model. They run in threads, as many at once as the target's concurrency cap allows
+(``Connection.max_concurrency``), so their round trips overlap. The number of lanes follows the
+examples alone, never the cap: a lane's seed and share decide its draws, so with fewer threads
+(``--max-concurrency``, a worker's share of it) the same seed would otherwise draw other examples.
 
 The lanes share the profile's examples (10 in 4 lanes: 3, 3, 2, 2). Every Hypothesis run starts
 with its simplest example (every draw its simplest value), the same program in every lane: only
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from hypothesis import Phase, reject, seed, settings
 from hypothesis import strategies as st
@@ -32,6 +34,8 @@ from hypothesis.stateful import (
     invariant,
     run_state_machine_as_test,
 )
+
+from conformance.seeding import same_draws
 
 MAX_LANES = 4  # past this a lifecycle is no longer the longest case of a run
 
@@ -49,14 +53,17 @@ def run_lanes(
     machine: Callable[[int], type[RuleBasedStateMachine]], *, concurrency: int, run_seed: int,
     profile: settings, steps: int,
 ) -> str | None:  # fmt: skip
-    """Run ``machine(lane)`` in as many threads as ``concurrency`` allows (at most MAX_LANES, at
-    most one an example), sharing ``profile``'s examples; returns why the run stopped early (the
-    first lane's error, in lane order), or None."""
-    lanes = max(1, min(MAX_LANES, profile.max_examples, concurrency))
+    """Run ``machine(lane)`` in MAX_LANES lanes (at most one an example), sharing ``profile``'s
+    examples, in as many threads at once as ``concurrency`` allows; returns why the run stopped
+    early (the first lane's error, in lane order), or None."""
+    lanes = max(1, min(MAX_LANES, profile.max_examples))
     stop = threading.Event()
     errors: list[str | None] = [None] * lanes
 
     def one(lane: int) -> None:
+        if stop.is_set():  # interrupted before this lane had a thread
+            return
+
         class Lane(machine(lane)):  # type: ignore[misc, valid-type]
             @initialize(token=st.integers(0, 2**16))
             def _lane_begins(self, token: int) -> None:
@@ -78,9 +85,12 @@ def run_lanes(
         except Exception as exc:  # every case of the machine reports it
             errors[lane] = f"{type(exc).__name__}: {exc}"
 
-    with ThreadPoolExecutor(lanes, thread_name_prefix="lane") as pool:
-        running = [pool.submit(one, lane) for lane in range(lanes)]
+    threads = max(1, min(lanes, concurrency))
+    with same_draws(), ThreadPoolExecutor(threads, thread_name_prefix="lane") as pool:
+        running: list[Future[None]] = []
         try:
+            # inside the try: a first lane's step can be done, and Ctrl-C come, before the last is submitted
+            running += [pool.submit(one, lane) for lane in range(lanes)]
             # in short waits: a signal handled by another thread still reaches this one soon
             while wait(running, timeout=0.2).not_done:
                 pass
