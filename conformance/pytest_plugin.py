@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -31,14 +32,15 @@ from conformance.checks import CHECKS_RUN, LEVELS, Violation
 from conformance.report import publish
 from conformance.report.baseline import Baseline, BaselineError, load_baseline
 from conformance.report.terminal import summary_lines
-from conformance.report.verdict import UNREACHABLE_REASON, Verdict
-from conformance.results import CaseResult, Evidence, Run, RunHeader, collapse_repeats
+from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP, UNREACHABLE_REASON, Verdict
+from conformance.results import SUITE_ERROR, CaseResult, Evidence, Run, RunHeader, collapse_repeats
 from conformance.runner.access import DEFAULT_CASE_TIMEOUT, Access, AccessError, access, credentials
 from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
 from conformance.runner.traffic import ObservedTarget
 from conformance.shard import SHARD_KEY
 from conformance.spec.data import specs_dir
-from conformance.target import Credentials, Target, TargetUnreachable
+from conformance.target import CaseTimeout, Credentials, Target, TargetUnreachable
+from conformance.wire import WireError
 
 PROFILES = {"quick": 1, "default": 10, "thorough": 100}  # Hypothesis examples per generated case
 PROTOCOL_MARKERS = {
@@ -56,6 +58,10 @@ CASE_TIMEOUT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[Baseline | None]()
 ABORTED_KEY = pytest.StashKey[str]()  # why the session stopped early
 VERDICT_KEY = pytest.StashKey[tuple[Run, Verdict]]()  # the judged run, for conformance run
+FAIL_ON_KEY = pytest.StashKey[str]()  # the gate (report.verdict.GATES)
+# exceptions by which the target's answer stopped a case (outcome "error"); any other exception is
+# the suite's own ("suite-error"), never counted against the target
+TARGET_ERRORS = (WireError, CaseTimeout, TargetUnreachable, httpx.HTTPError)
 REPEAT_FIXTURE = "conformance_repeat"
 for _name, _examples in PROFILES.items():
     settings.register_profile(
@@ -102,6 +108,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption(
         "--repeat", type=int, default=1, help="run each case N times and report flipping outcomes as flaky"
     )
+    group.addoption(
+        "--fail-on", default=None, choices=sorted(GATES),
+        help=f"lowest level whose failures fail the run (default: CONFORMANCE_FAIL_ON, else {DEFAULT_GATE})",
+    )  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -120,7 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--repeat must be 1 or more")
     flags = {s.key: config.getoption(f"conformance_{s.key}") for s in SETTINGS if s.table in TARGET_TABLES}
     try:
-        wanted = layered(from_values(flags, "command line"), from_environ(os.environ))
+        environ = from_environ(os.environ)
+        wanted = layered(from_values(flags, "command line"), environ)
+        config.stash[FAIL_ON_KEY] = config.getoption("--fail-on", None) or environ.fail_on or DEFAULT_GATE
         config.stash[ACCESS_KEY] = access(wanted) if wanted.url else None
         if not wanted.url:
             credentials(wanted)  # a secret's source is checked even for the embedded server (own token)
@@ -176,7 +188,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if meta.writes:
             item.add_marker("writes")
             if read_only:
-                item.add_marker(pytest.mark.skip(reason="--read-only: this case writes to the target"))
+                item.add_marker(pytest.mark.skip(reason=READ_ONLY_SKIP))
 
 
 @pytest.fixture(scope="session")
@@ -312,15 +324,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif report.skipped:
         outcome = "skipped"
         message = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    elif violation is not None or (
-        report.when == "call" and call.excinfo and call.excinfo.errisinstance(AssertionError)
-    ):
+    elif violation is not None or (report.when == "call" and _caused_by(call, AssertionError)):
         outcome, message = "failed", str(call.excinfo.value if call.excinfo else "")
     else:
-        outcome, message = (
-            "error",
-            report.longreprtext.strip().splitlines()[-1] if report.longreprtext else "",
-        )
+        outcome = "error" if _caused_by(call, TARGET_ERRORS, every=True) else SUITE_ERROR
+        message = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else ""
+        if outcome == SUITE_ERROR:
+            message = f"suite error (not the target's fault; please report it): {message}"
     result = CaseResult(
         id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
         # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
@@ -332,7 +342,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
     )  # fmt: skip
     item.config.stash[RESULTS_KEY].append(result)
+    report.conformance_outcome = outcome  # type: ignore[attr-defined]  # for pytest_report_teststatus
+    # JUnit's testcase carries the case's own outcome, section and level (<properties>)
+    item.user_properties.extend([("outcome", outcome), ("section", result.section), ("level", result.level)])
     return report
+
+
+def _caused_by(call: pytest.CallInfo[None], kinds: type | tuple[type, ...], every: bool = False) -> bool:
+    """Whether the case's exception is of ``kinds``; for a group (Hypothesis reports several distinct
+    failures so), whether any (``every``: each) of its leaf exceptions is."""
+    if call.excinfo is None:
+        return False
+    error = call.excinfo.value
+    if not isinstance(error, BaseExceptionGroup):
+        return isinstance(error, kinds)
+    leaves = _leaves(error)
+    return all(isinstance(e, kinds) for e in leaves) if every else any(isinstance(e, kinds) for e in leaves)
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    return [
+        leaf for e in group.exceptions for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    ]
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """pytest's own counts agree with the summary's: an error of the target's answer is an error
+    in any phase, and the suite's own errors are counted apart."""
+    outcome = getattr(report, "conformance_outcome", None)
+    if outcome == SUITE_ERROR:
+        return "suite error", "S", "SUITE ERROR"
+    if outcome == "error" and report.when == "call":
+        return "error", "E", "ERROR"
+    return None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -369,6 +411,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         answers=config.stash.get(ANSWERS_KEY, {}),
         spec_versions=_spec_versions(),
         repeat=repeat,
+        fail_on=config.stash[FAIL_ON_KEY],
+        selection=_selection(config),
         # a partial run proves nothing: Ctrl-C is an abort too
         aborted=config.stash.get(
             ABORTED_KEY, "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""
@@ -378,6 +422,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report_dir = config.getoption("--report-dir", None)
     verdict = publish(run, Path(report_dir) if report_dir else None, config.stash[BASELINE_KEY])
     config.stash[VERDICT_KEY] = (run, verdict)
+
+
+def _selection(config: pytest.Config) -> dict[str, str]:
+    """What narrowed the run to part of the suite (a shard is part of a whole run, not a selection)."""
+    chosen = {
+        "-k": config.getoption("keyword", ""),
+        "-m": config.getoption("markexpr", ""),
+        "--read-only": "yes" if config.getoption("--read-only") else "",
+        "--baseline": config.getoption("--baseline", None) or "",
+    }
+    return {option: str(value) for option, value in chosen.items() if value}
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -21,9 +21,12 @@ import jsonschema
 from conformance.spec.trace import Trace, load_trace
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-Outcome = Literal["passed", "failed", "skipped", "error", "flaky"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "skipped", "error", "flaky")
+# "error": the target's answer stopped the case (unreadable, too slow, gone); "suite-error": the suite
+# itself failed (a Hypothesis health check, a bug in a case): never counted against the target
+Outcome = Literal["passed", "failed", "skipped", "error", "flaky", "suite-error"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "skipped", "error", "flaky", "suite-error")
 NOT_PASSED: frozenset[str] = frozenset({"failed", "error", "flaky"})  # count against conformance
+SUITE_ERROR: Outcome = "suite-error"
 PROTOCOLS = ("ms-wmcsom", "ms-spwfcsom", "contactslaw-calendar", "ms-csom")
 RequirementStatus = Literal["verified", "failed", "unverified", "not-testable"]
 REQUIREMENT_COUNTS = ("verified", "failed", "testable", "total")  # per protocol, in results.json's summary
@@ -82,6 +85,9 @@ class RunHeader:
     spec_versions: dict[str, str] = field(default_factory=dict)  # protocol -> digest of its spec data
     repeat: int = 1
     aborted: str = ""  # why the run stopped early (the target became unreachable); "" when it did not
+    fail_on: str = "semantic"  # the gate: the lowest level whose failures fail the run (report.verdict)
+    # what narrowed the run to part of the suite (-k, -m, --read-only, --baseline): option -> value
+    selection: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class RunSummary:
     by_protocol: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     # protocol -> verified, failed, testable, total requirements of its spec data
     requirements: dict[str, dict[str, int]] = field(default_factory=dict)
+    suite_errors: int = 0
 
 
 def _counts(cases: list[CaseResult] | tuple[CaseResult, ...]) -> dict[str, dict[str, int]]:
@@ -174,7 +181,7 @@ def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
     return RunSummary(
         passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"], errors=counts["error"],
         conformance_percent=percent(by_level.get("must", {})) or 0.0, by_level=by_level,
-        flaky=counts["flaky"], by_protocol=by_protocol,
+        flaky=counts["flaky"], by_protocol=by_protocol, suite_errors=counts[SUITE_ERROR],
         requirements=requirement_counts(requirement_statuses(cases)),
     )  # fmt: skip
 

@@ -1,5 +1,7 @@
 """``badge.svg`` (a flat, shields.io-like badge) and ``badge.json`` (the shields.io endpoint format):
-the ``must`` conformance percentage, coloured by how conformant the target is."""
+the verdict and the pass percentage of the gated levels, under a label naming the gate. Its colour
+follows the verdict, never the percentage alone: green only for a conformant run of the whole suite
+(blue for a conformant partial selection), red for a failing one, grey when there is no verdict."""
 
 from __future__ import annotations
 
@@ -7,13 +9,14 @@ from html import escape
 from typing import Any
 
 from conformance.report.verdict import Verdict
-from conformance.results import Run, percent, summarize
+from conformance.results import Run, percent, summarize, totals
 
-LABEL = "csom conformance"
-# (lowest must percentage, shields colour name, hex), best first
-COLOURS = ((100.0, "brightgreen", "#4c1"), (95.0, "green", "#97ca00"), (80.0, "yellow", "#dfb317"),
-           (50.0, "orange", "#fe7d37"), (0.0, "red", "#e05d44"))  # fmt: skip
-GREY = ("lightgrey", "#9f9f9f")
+GREEN, BLUE, RED, GREY = (
+    ("brightgreen", "#4c1"),
+    ("blue", "#007ec6"),
+    ("red", "#e05d44"),
+    ("lightgrey", "#9f9f9f"),
+)
 # Verdana 11px advance widths (px) of the narrow and wide characters; the rest count as 7
 WIDTHS = {
     " ": 3.9,
@@ -29,22 +32,29 @@ WIDTHS = {
 }
 
 
+def badge_label(verdict: Verdict) -> str:
+    return "csom " + "+".join(verdict.gate)
+
+
 def badge_message(run: Run, verdict: Verdict) -> tuple[str, str, str]:
     """Message, shields colour name, hex colour."""
     if verdict.aborted:
         return ("unreachable", *GREY)
-    if verdict.hollow:
+    if verdict.suite_errors and not verdict.blocking:
+        return ("suite error", *GREY)
+    if verdict.hollow or (verdict.inconclusive and not verdict.blocking):
         return ("inconclusive", *GREY)
-    must = percent(summarize(run.cases).by_level.get("must", {}))
-    if must is None:
-        return ("no must cases", *GREY)
-    name, hexa = next((n, h) for low, n, h in COLOURS if must >= low)
-    return f"{must:g}%", name, hexa
+    by_level = summarize(run.cases).by_level
+    gated = totals({level: by_level[level] for level in verdict.gate if level in by_level})
+    score = f" {pct:g}%" if (pct := percent(gated)) is not None else ""
+    if not verdict.conformant:
+        return (f"fail{score}", *RED)
+    return (f"partial pass{score}", *BLUE) if verdict.partial else (f"pass{score}", *GREEN)
 
 
 def badge_json(run: Run, verdict: Verdict) -> dict[str, Any]:
     message, colour, _ = badge_message(run, verdict)
-    return {"schemaVersion": 1, "label": LABEL, "message": message, "color": colour}
+    return {"schemaVersion": 1, "label": badge_label(verdict), "message": message, "color": colour}
 
 
 def _width(text: str) -> int:
@@ -53,9 +63,9 @@ def _width(text: str) -> int:
 
 def badge_svg(run: Run, verdict: Verdict) -> str:
     message, _, colour = badge_message(run, verdict)
-    left, right = _width(LABEL), _width(message)
+    label, text = escape(badge_label(verdict)), escape(message)
+    left, right = _width(badge_label(verdict)), _width(message)
     total = left + right
-    label, text = escape(LABEL), escape(message)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
         f'aria-label="{label}: {text}"><title>{label}: {text}</title>'

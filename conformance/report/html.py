@@ -12,11 +12,13 @@ from html import escape
 from typing import Any
 
 from conformance.checks import LEVELS
+from conformance.report.terminal import selection_text, verdict_line
 from conformance.report.verdict import Verdict
 from conformance.results import (
     NOT_PASSED,
     OUTCOMES,
     REQUIREMENT_COUNTS,
+    SUITE_ERROR,
     CaseResult,
     Run,
     percent,
@@ -30,7 +32,9 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'"
 EVIDENCE_LIMIT = 6000  # characters of each exchange and each curl command shown
 EVIDENCE_CASES = 400  # cases not passed that show their exchanges; the rest point to results.json
 CELLS = {"passed": ("p", "✓"), "failed": ("f", "✗"), "error": ("e", "!"), "flaky": ("y", "~"),
-         "skipped": ("s", "–"), "known": ("k", "K")}  # fmt: skip
+         "skipped": ("s", "–"), "known": ("k", "K"), SUITE_ERROR: ("x", "S")}  # fmt: skip
+SHOWN = NOT_PASSED | {SUITE_ERROR}  # the cases whose details the page shows
+BANNERS = {"good": "ok", "bad": "bad", "warn": "warn", "plain": "warn"}
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{margin:0 0 .3em}table{border-collapse:collapse}td,th{padding:2px 6px;border:1px solid #ddd}
@@ -39,7 +43,7 @@ th{background:#f4f4f4;text-align:left}.facts th{width:11em}.num{text-align:right
 .ok{background:#dff5dd}.bad{background:#fbdcdc}.warn{background:#fff1c2}
 .m td{text-align:center;width:1.6em}.m td.i,.m td.sec{text-align:left;width:auto;font-family:monospace}
 .p{background:#dff5dd;color:#2a7a2a}.f,.e{background:#fbdcdc}.f a,.e a{color:#b00;font-weight:bold}
-.s{color:#999}.k{background:#fff1c2}.y{background:#fde3c8}
+.s{color:#999}.k{background:#fff1c2}.y{background:#fde3c8}.x{background:#e4e4f7}
 summary{cursor:pointer}pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:.5em;
 max-height:30em;overflow:auto}dl{display:grid;grid-template-columns:8em 1fr;gap:2px 1em}dd{margin:0}
 .lvl{font-weight:bold;font-family:monospace}.c{margin:.2em 0;border-left:3px solid #e05d44;padding-left:.5em}
@@ -67,22 +71,24 @@ def _facts(run: Run, verdict: Verdict) -> Iterable[str]:
             ("suite version", h.suite_version), ("spec data", specs), ("profile", h.profile),
             ("seed", str(h.seed)), ("repeat", str(h.repeat)), ("cases", str(len(run.cases))),
             ("HTTP requests", str(h.http_requests)), ("checks run", str(h.checks_run)),
-            ("baseline", verdict.baseline or "none")]  # fmt: skip
+            ("baseline", verdict.baseline or "none"), ("gate (--fail-on)", ", ".join(verdict.gate)),
+            ("selection", selection_text(run) if verdict.partial else "the whole suite")]  # fmt: skip
     yield '<table class="facts">'
     yield from (f"<tr><th>{name}</th><td>{escape(value)}</td></tr>" for name, value in rows)
     yield "</table>"
 
 
-def _banners(verdict: Verdict) -> Iterable[str]:
-    if verdict.aborted:
-        yield f'<div class="banner bad">Run aborted: {escape(verdict.aborted)}</div>'
+def _banners(run: Run, verdict: Verdict) -> Iterable[str]:
     for reason in verdict.hollow:
         yield f'<div class="banner warn">Hollow run, not conformant: {escape(reason)}</div>'
-    if verdict.conformant:
-        known = f" ({len(verdict.known)} known failures in the baseline)" if verdict.known else ""
-        yield f'<div class="banner ok">Conformant: no MUST case failed{known}.</div>'
-    elif verdict.blocking:
-        yield f'<div class="banner bad">Not conformant: {len(verdict.blocking)} MUST cases not passed.</div>'
+    for protocol, reason in verdict.inconclusive.items():
+        yield f'<div class="banner warn">{escape(protocol)} inconclusive: {escape(reason)}</div>'
+    if verdict.partial:
+        yield f'<div class="banner warn">Partial selection ({escape(selection_text(run))}): '
+        yield "the verdict covers the selected cases only.</div>"
+    line = verdict_line(verdict, summarize(run.cases).conformance_percent)
+    known = f" ({len(verdict.known)} known failures in the baseline)" if verdict.known else ""
+    yield f'<div class="banner {BANNERS[line.tone]}">{escape(line.text)}{known}</div>'
 
 
 def _levels_table(run: Run) -> Iterable[str]:
@@ -199,7 +205,7 @@ def _interop(document: Mapping[str, Any] | None) -> Iterable[str]:
 def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None) -> str:
     known = set(verdict.known)
     not_passed = sorted(
-        (c for c in run.cases if c.outcome in NOT_PASSED),
+        (c for c in run.cases if c.outcome in SHOWN),
         key=lambda c: (c.id in known, c.protocol, _section_key(c.section), c.id),
     )
     anchors = {c.id: f"c{n}" for n, c in enumerate(not_passed)}
@@ -211,7 +217,7 @@ def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None)
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        *_banners(verdict),
+        *_banners(run, verdict),
         *_facts(run, verdict),
         "<h2>Conformance by protocol and level</h2>",
         "<p>Percentage: passed over judged cases (skipped cases do not count; known failures do).</p>",

@@ -36,7 +36,8 @@ def merge_runs(runs: list[Run]) -> Run:
         suite_version=_joined(h.suite_version for h in headers), profile=headers[0].profile,
         http_requests=sum(h.http_requests for h in headers), checks_run=sum(h.checks_run for h in headers),
         answers=dict(answers), spec_versions=headers[0].spec_versions, repeat=headers[0].repeat,
-        aborted="; ".join(h.aborted for h in headers if h.aborted),
+        aborted="; ".join(h.aborted for h in headers if h.aborted), fail_on=headers[0].fail_on,
+        selection={option: value for h in headers for option, value in h.selection.items()},
     )  # fmt: skip
     return Run(header, tuple(case for run in runs for case in run.cases))
 

@@ -10,6 +10,7 @@ from conformance.report.verdict import Verdict
 from conformance.results import OUTCOMES, Run, percent, summarize, totals
 
 Tone = Literal["plain", "good", "bad", "warn"]
+COLUMNS = {"suite-error": "suite err"}  # headings that would not fit their column
 SHOWN_BLOCKING = 15  # blocking cases listed by id; the rest are in the report
 
 
@@ -28,7 +29,7 @@ class Line:
 
 
 def _row(name: str, counts: list[str], percents: list[str]) -> str:
-    return f"{name:<22}" + "".join(f"{c:>9}" for c in counts) + "".join(f"{p:>11}" for p in percents)
+    return f"{name:<22}" + "".join(f"{c:>10}" for c in counts) + "".join(f"{p:>11}" for p in percents)
 
 
 def _requirements(counts: dict[str, dict[str, int]]) -> Line:
@@ -50,7 +51,13 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
             f"conformance: {h.target} — profile {h.profile}, seed {h.seed}, {len(run.cases)} cases, "
             f"{h.http_requests} HTTP requests, {h.checks_run} checks, {h.duration_s:.1f} s"
         ),
-        Line(_row("protocol", list(OUTCOMES), [f"{level} %" for level in LEVELS])),
+        Line(
+            _row(
+                "protocol",
+                [o.replace("suite-error", "suite err") for o in OUTCOMES],
+                [f"{level} %" for level in LEVELS],
+            )
+        ),
     ]
     for protocol, by_level in [*summary.by_protocol.items(), ("all", summary.by_level)]:
         counts = [str(n) for n in totals(by_level).values()]
@@ -70,17 +77,49 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
         lines.extend(Line(f"  {case_id}", "warn") for case_id in verdict.flaky[:SHOWN_BLOCKING])
     for reason in verdict.hollow:
         lines.append(Line(f"WARNING: HOLLOW RUN — {reason}; the target is not reported conformant", "warn"))
-    if verdict.aborted:
-        lines.append(Line(f"ABORTED: {verdict.aborted}", "bad"))
-    elif verdict.conformant:
+    for protocol, reason in verdict.inconclusive.items():
         lines.append(
-            Line(f"CONFORMANT: no MUST case failed (must: {summary.conformance_percent:g}%)", "good")
+            Line(f"WARNING: {protocol} INCONCLUSIVE — {reason}; it is not reported conformant", "warn")
         )
-    else:
-        lines.append(Line(f"NOT CONFORMANT: {len(verdict.blocking)} MUST case(s) did not pass", "bad"))
-        lines.extend(Line(f"  {case_id}", "bad") for case_id in verdict.blocking[:SHOWN_BLOCKING])
-        if len(verdict.blocking) > SHOWN_BLOCKING:
-            lines.append(
-                Line(f"  … and {len(verdict.blocking) - SHOWN_BLOCKING} more (see report.html)", "bad")
-            )
+    if verdict.partial:
+        lines.append(Line(f"partial selection ({selection_text(run)}): the verdict covers these cases only"))
+    headline = verdict_line(verdict, summary.conformance_percent)
+    lines.append(headline)
+    listed = verdict.blocking or verdict.suite_errors
+    lines.extend(Line(f"  {case_id}", headline.tone) for case_id in listed[:SHOWN_BLOCKING])
+    if len(listed) > SHOWN_BLOCKING:
+        lines.append(Line(f"  … and {len(listed) - SHOWN_BLOCKING} more (see report.html)", headline.tone))
     return lines
+
+
+def closing_line(run: Run) -> str:
+    """pytest's closing line, for the merged run of several workers (each of which is silent)."""
+    counts = totals(summarize(run.cases).by_level)
+    said = [f"{n} {outcome.replace('-', ' ')}" for outcome, n in counts.items() if n]
+    return f"{', '.join(said) or 'no cases'} in {run.header.duration_s:.2f}s"
+
+
+def selection_text(run: Run) -> str:
+    return ", ".join(f"{option} {value}" for option, value in run.header.selection.items()) or "baseline"
+
+
+def verdict_line(verdict: Verdict, must_percent: float) -> Line:
+    """The verdict in one line; the same words head the HTML report."""
+    gate = ", ".join(level.upper() for level in verdict.gate)
+    if verdict.aborted:
+        return Line(f"ABORTED: {verdict.aborted}", "bad")
+    if verdict.blocking:
+        return Line(
+            f"NOT CONFORMANT: {len(verdict.blocking)} case(s) at a gated level ({gate}) did not pass", "bad"
+        )
+    if verdict.suite_errors:
+        return Line(
+            f"SUITE ERROR: {len(verdict.suite_errors)} case(s) could not be run because of the suite's own "
+            "errors (not the target's; please report them): no verdict on those cases",
+            "warn",
+        )
+    if verdict.hollow or verdict.inconclusive:
+        return Line(
+            "INCONCLUSIVE: the run proved too little to call the target conformant (see above)", "warn"
+        )
+    return Line(f"CONFORMANT: no case at a gated level ({gate}) failed (must: {must_percent:g}%)", "good")

@@ -15,8 +15,8 @@ from conformance.pytest_plugin import PROFILES
 from conformance.report import REPORT_FILES, publish
 from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.merge import MergeError, merge_runs
-from conformance.report.terminal import summary_lines
-from conformance.report.verdict import USAGE, Verdict
+from conformance.report.terminal import closing_line, summary_lines
+from conformance.report.verdict import DEFAULT_GATE, GATES, USAGE, Verdict
 from conformance.results import ResultsError, Run, load_run
 from conformance.runner.config import (
     SETTINGS,
@@ -146,6 +146,13 @@ def _check_baseline(path: Path | None) -> None:
 @BASELINE
 @click.option("--read-only", is_flag=True, help="Skip every case that writes to the target.")
 @click.option(
+    "--fail-on",
+    type=click.Choice(sorted(GATES)),
+    default=None,
+    help="The lowest level whose failures fail the run: must; semantic (MUST cases and the behaviour "
+    "and values the spec describes); should (every level).  [default: semantic]",
+)
+@click.option(
     "--repeat",
     type=click.IntRange(min=1),
     default=1,
@@ -164,6 +171,7 @@ def run_command(
     baseline: Path | None,
     read_only: bool,
     repeat: int,
+    fail_on: str | None,
     **target: Any,
 ) -> None:
     """Run the conformance cases against a target and write the reports.
@@ -171,9 +179,16 @@ def run_command(
     Secrets never go on the command line: the options name an environment variable or a file.
     Exit codes: 0 conformant, 1 not conformant (or the run proved too little: see the warning),
     2 usage or configuration error, 3 target unreachable, refusing the credentials or not a CSOM
-    server."""
+    server, 4 suite error (cases the suite itself could not run; not the target's fault)."""
     config = resolve(
-        config_path, {**target, "protocols": protocols, "skip_protocols": skip_protocols, "profile": profile}
+        config_path,
+        {
+            **target,
+            "protocols": protocols,
+            "skip_protocols": skip_protocols,
+            "profile": profile,
+            "fail_on": fail_on,
+        },
     )
     _check_baseline(baseline)
     settings = RunSettings(
@@ -188,6 +203,7 @@ def run_command(
         baseline=baseline,
         read_only=read_only,
         repeat=repeat,
+        fail_on=config.fail_on or DEFAULT_GATE,
         access=config,
     )
     if settings.profile not in PROFILES:
@@ -214,7 +230,10 @@ def _summarize(run: Run, verdict: Verdict) -> int:
 
 
 def _run_in_workers(settings: RunSettings, count: int) -> int:
-    return _summarize(*run_workers(settings, count, click.echo))
+    run, verdict = run_workers(settings, count, click.echo)
+    code = _summarize(run, verdict)
+    click.echo(closing_line(run))
+    return code
 
 
 @click.command("merge")

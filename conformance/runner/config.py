@@ -9,6 +9,7 @@ layers — command-line flags override environment variables, which override the
     [run]
     profile = "quick"                           # quick | default | thorough
     protocols = ["wmcsom", "calendar"]          # protocol markers (or full names); all when omitted
+    fail_on = "semantic"                        # must | semantic | should: the lowest level that fails
 
 Every key is one :class:`Setting` of :data:`SETTINGS`, which also names its flag and its
 environment variable (``CONFORMANCE_<KEY>``, the url's is ``CONFORMANCE_TARGET``). Secrets are
@@ -99,6 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("protocols", "run", list, "only these protocols' cases: wmcsom, spwfcsom, calendar, csom",
             flag="--protocol"),
     Setting("skip_protocols", "run", list, "leave out these protocols' cases", flag="--skip-protocol"),
+    Setting("fail_on", "run", str, "the lowest level whose failures fail the run: must, semantic or should "
+            "[default: semantic]", choices=("must", "semantic", "should")),
 )  # fmt: skip
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 # table -> key -> type the value must have
@@ -141,6 +144,7 @@ class Config:
     profile: str | None = None
     protocols: tuple[str, ...] = ()
     skip_protocols: tuple[str, ...] = ()
+    fail_on: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The settings this layer sets."""

@@ -17,7 +17,7 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.pytest_plugin import PROTOCOL_MARKERS, VERDICT_KEY
-from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
+from conformance.report.verdict import DEFAULT_GATE, NONCONFORMANT, UNREACHABLE, USAGE, Verdict
 from conformance.runner.access import Access, AccessError, access, credentials
 from conformance.runner.config import SETTINGS, TARGET_TABLES, Config
 from conformance.spec.data import specs_dir
@@ -44,6 +44,7 @@ class RunSettings:
     baseline: Path | None = None
     read_only: bool = False
     repeat: int = 1
+    fail_on: str = DEFAULT_GATE
     # how to reach the target beyond its URL and token_env (runner.config)
     access: Config = field(default_factory=Config)
 
@@ -82,18 +83,20 @@ def cases_dir() -> Path:
     return found
 
 
-def pytest_args(settings: RunSettings, cases: Path) -> list[str]:
+def pytest_args(settings: RunSettings, cases: Path, *, terminal: bool = True) -> list[str]:
     """The pytest command line for the settings: quiet progress, no tracebacks (report.html and the
-    summary carry the details), JUnit next to the other reports. No ini file: the settings of whatever
+    summary carry the details), JUnit next to the other reports; without ``terminal`` (a worker, whose
+    progress the parent shows), no terminal output at all. No ini file: the settings of whatever
     project the package is installed in must not leak into the run."""
+    shown = ["-q", "--tb=no", "-rN", "--no-header"] if terminal else ["-p", "no:terminal"]
     args = [
         str(cases), "-c", os.devnull, "--rootdir", str(cases), "--strict-markers", "-p", "no:cacheprovider",
-        "-q", "--tb=no", "-rN", "--no-header",
+        *shown,
         # the command imported hypothesis before pytest started: nothing of ours needs rewriting there
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "-o", "junit_suite_name=csom-conformance", f"--junitxml={settings.report_dir / 'junit.xml'}",
         "--profile", settings.profile, "--report-dir", str(settings.report_dir),
-        "--repeat", str(settings.repeat),
+        "--repeat", str(settings.repeat), "--fail-on", settings.fail_on,
     ]  # fmt: skip
     optional = {"-k": settings.keyword, "--baseline": settings.baseline, "--seed": settings.seed}
     for flag, value in optional.items():

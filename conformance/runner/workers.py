@@ -7,6 +7,10 @@ state machines are what take the time. Each worker provisions its own objects un
 Against the embedded reference server each worker starts its own (state never shared, and the
 server's work is spread over the cores too); against a target they share it, so keep N modest for
 a production server.
+
+One voice: workers print nothing of their own (pytest's terminal is off in them); each reports the
+cases it collected and each case's progress letter as event lines, which the parent shows as one
+progress display, and the parent alone prints the summary and the verdict of the merged run.
 """
 
 from __future__ import annotations
@@ -42,6 +46,65 @@ from conformance.runner.invoke import (
 )
 
 STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up before it is killed
+EVENT = "@conformance-progress "  # how a worker's progress lines start (the rest are relayed as said)
+PROGRESS_WIDTH = 80  # letters a progress line, as pytest's
+
+
+class Progress:
+    """The workers' progress as one display: pytest's letters, a line of 80 at a time, each with the
+    share of all the cases done once every worker has said how many it has."""
+
+    def __init__(self, workers: int, write: Callable[[str], None]) -> None:
+        self._write, self._waiting = write, workers
+        self._expected = self._done = 0
+        self._line = ""
+        self._lock = threading.Lock()
+
+    def event(self, text: str) -> None:
+        kind, _, value = text.partition(" ")
+        with self._lock:
+            if kind == "collected":
+                self._expected += int(value)
+                self._waiting -= 1
+            elif kind == "letter":
+                self._done += 1
+                self._line += value
+                if len(self._line) >= PROGRESS_WIDTH:
+                    self._flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._line:
+                self._flush()
+
+    def _flush(self) -> None:
+        share = f" [{100 * self._done // self._expected:3d}%]" if self._expected and not self._waiting else ""
+        self._write(f"{self._line:<{PROGRESS_WIDTH}}{share}")
+        self._line = ""
+
+
+class _WorkerProgress:
+    """In a worker: the events Progress shows (pytest's own letters, through its teststatus hook)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        print(f"{EVENT}collected {len(session.items)}", flush=True)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        config = self.config
+        _, letter, _ = config.hook.pytest_report_teststatus(report=report, config=config)
+        if letter:
+            print(f"{EVENT}letter {letter}", flush=True)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str]:
+        """pytest's own letters, whose hook goes with the terminal a worker turns off."""
+        if report.passed or report.skipped:
+            return report.outcome, "." if report.passed else "s", report.outcome.upper()
+        return ("failed", "F", "FAILED") if report.when == "call" else ("error", "E", "ERROR")
 
 
 def default_workers(target: str | None) -> int:
@@ -75,13 +138,19 @@ def worker_command(settings: RunSettings, cases: Path, index: int, count: int) -
     """One worker's pytest command line: the run's own, with its share of the run (worker_settings)."""
     own = worker_settings(settings, index, count)
     home = str(hypothesis_home())
-    return [sys.executable, "-m", __name__, home, *pytest_args(own, cases), "--shard", f"{index}/{count}"]
+    args = pytest_args(own, cases, terminal=False)
+    return [sys.executable, "-m", __name__, home, *args, "--shard", f"{index}/{count}"]
 
 
-def _relay(stream: IO[str], label: str, write: Callable[[str], None], said: list[str]) -> None:
-    """A worker's output, line by line, prefixed with its shard so parallel progress stays legible;
-    ``said`` keeps its last words (a usage error's one line)."""
+def _relay(
+    stream: IO[str], label: str, write: Callable[[str], None], progress: Progress, said: list[str]
+) -> None:
+    """A worker's output, line by line: progress events to the one display, anything else (a
+    warning, an error) prefixed with its shard; ``said`` keeps its last words (a usage error's line)."""
     for line in iter(stream.readline, ""):
+        if line.startswith(EVENT):
+            progress.event(line.removeprefix(EVENT).strip())
+            continue
         write(f"[{label}] {line.rstrip()}")
         if line.strip():
             said[:] = [line.strip()]
@@ -150,12 +219,14 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     workers: list[subprocess.Popen[str]] = []
     relays: list[threading.Thread] = []
     last_words: list[list[str]] = [[] for _ in range(count)]
+    progress = Progress(count, echo)
     try:
         with signals_as_interrupt():
             for index in range(1, count + 1):
                 workers.append(_start(settings, cases, index, count))
                 relays.append(threading.Thread(
-                    target=_relay, args=(workers[-1].stdout, f"{index}/{count}", echo, last_words[index - 1]),
+                    target=_relay,
+                    args=(workers[-1].stdout, f"{index}/{count}", echo, progress, last_words[index - 1]),
                     daemon=True,
                 ))  # fmt: skip
                 relays[-1].start()
@@ -165,6 +236,7 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
         raise RunError("interrupted", INTERRUPTED) from None
     for relay in relays:
         relay.join()
+    progress.close()
     run = _collect(settings, statuses, last_words)
     merge_junit(
         [p for i in range(1, count + 1) if (p := shard_dir(settings.report_dir, i) / "junit.xml").is_file()],
@@ -182,7 +254,7 @@ def _worker(argv: list[str]) -> int:
     """A worker: ``HYPOTHESIS_HOME PYTEST_ARGS...`` (Hypothesis' caches where an in-process run keeps
     them: runner.invoke.hypothesis_home)."""
     set_hypothesis_home_dir(argv[0])
-    return pytest.main(argv[1:])
+    return pytest.main(argv[1:], plugins=[_WorkerProgress()])
 
 
 if __name__ == "__main__":

@@ -139,7 +139,8 @@ def test_report_of_a_broken_run_leads_from_the_failing_cell_to_its_evidence(
     )
     opened = open_report(report)
     page = opened.page
-    expect(page.locator(".banner.bad")).to_contain_text("Not conformant: 1 MUST cases not passed")
+    banner = "NOT CONFORMANT: 1 case(s) at a gated level (MUST, SEMANTIC) did not pass"
+    expect(page.locator(".banner.bad")).to_contain_text(banner)
     assert _shown_matrix(page) == _expected_matrix(report.with_name("results.json"))
     row = page.locator("table.m tr", has=page.locator("td.f"))
     expect(row).to_have_count(1)

@@ -68,8 +68,12 @@ def test_workers_report_one_run_like_a_sequential_run(tmp_path: Path) -> None:
     one = conformance(*QUICK, "--report-dir", "one", cwd=tmp_path)
     two = conformance(*QUICK, "--workers", "2", "--report-dir", "two", cwd=tmp_path)
     assert one.returncode == two.returncode == 0, two.stdout[-3000:] + two.stderr
-    assert "[1/2]" in two.stdout and "[2/2]" in two.stdout  # each worker's progress, labelled
+    # one voice: one progress display (no worker's own lines), one summary table, one verdict
+    assert "[1/2]" not in two.stdout and "[2/2]" not in two.stdout and "[100%]" in two.stdout
+    assert two.stdout.count("CONFORMANT: ") == 1 and two.stdout.count("\nprotocol ") == 1
     assert f"{len(_results(tmp_path / 'one')['cases'])} cases" in two.stdout  # the merged summary
+    passed = _results(tmp_path / "two")["summary"]["passed"]
+    assert f"\n{passed} passed" in two.stdout  # pytest's closing line, once, agreeing with results.json
     sequential, parallel = _results(tmp_path / "one"), _results(tmp_path / "two")
     outcomes = {c["id"]: c["outcome"] for c in sequential["cases"]}
     assert {c["id"]: c["outcome"] for c in parallel["cases"]} == outcomes
