@@ -1,5 +1,6 @@
-"""Task lists read wrongly: ReadTasks results in the wrong order, with a task skipped or repeated, or
-with tasks the client deleted.
+"""Reads that do not show what was written: ReadTasks results in the wrong order, with a task
+skipped or repeated, or with tasks the client deleted; workflow definitions whose name comes back
+cut short.
 
 The lists are the ``_Child_Items_`` of the results of ReadTasks calls (on any session type, also
 the location-grouped ones), found by reading the request. MS-WMCSOM has no paging; "skips" and
@@ -21,6 +22,7 @@ from conformance.faults.csom import (
     integer,
     method_change,
     parse,
+    property_change,
     result_ids,
     spec,
     wm_method_section,
@@ -195,3 +197,33 @@ def deleted_task_returned(exchange: Exchange, memory: Remembered) -> ResponseRew
     if not changes:
         return ResponseRewrite(exchange.response, memory=remembered)
     return ResponseRewrite(replace(exchange.response, body=answer.dumps()), tuple(changes), remembered)
+
+
+# ----------------------------------------------------------------------------- names cut short
+
+DEFINITION = spec().types["Microsoft.SharePoint.Client.WorkflowServices.WorkflowDefinition"]
+NAME_SECTION = next(p.section for p in DEFINITION.properties if p.name == "DisplayName")
+NAME_LIMIT = 10
+
+
+@REGISTRY.register(
+    "truncated-name-on-read", "behaviour", "ms-spwfcsom", NAME_SECTION,
+    f"WorkflowDefinition.DisplayName comes back cut to {NAME_LIMIT} characters in answers to requests "
+    "that save no definition (one that saves a definition, and reads it in the same request, sees the "
+    "whole name: a server cutting names where it loads them from its store).",
+)  # fmt: skip
+def truncated_name_on_read(exchange: Exchange, memory: Any) -> ResponseRewrite:
+    request = parse(exchange.forwarded)
+    answer = CsomAnswer.parse(exchange.response.body)
+    if request is None or answer is None or next(calls(request, "SaveDefinition"), None) is not None:
+        return ResponseRewrite(exchange.response)
+    changes = []
+    for obj in typed_objects(answer.results):
+        name = obj.get("DisplayName")
+        if obj["_ObjectType_"] == DEFINITION.short_name and isinstance(name, str) and len(name) > NAME_LIMIT:
+            obj["DisplayName"] = name[:NAME_LIMIT]
+            detail = f"DisplayName {name!r} sent as {obj['DisplayName']!r}"
+            changes.append(property_change(DEFINITION.short_name, "DisplayName", detail))
+    if not changes:
+        return ResponseRewrite(exchange.response)
+    return ResponseRewrite(replace(exchange.response, body=answer.dumps()), tuple(changes))

@@ -8,8 +8,10 @@ import uuid
 
 from conformance.faults import Change, FaultProxy
 from conformance.server import ReferenceServer
+from conformance.shapes import catalogue
 from conformance.spec.data import load_csom
 from conformance.wire import QueryProperty, QuerySpec, RequestBuilder, parse_response, scope_error, to_xml
+from conformance.world_wf import WF, new_definition, service
 from tests.faults.helpers import (
     Scenario,
     compare,
@@ -215,6 +217,44 @@ def wrong_types_accepted(reference: ReferenceServer, fault: FaultProxy) -> None:
     assert (change.protocol, change.section) == ("ms-wmcsom", keyword_filter.section)
 
 
+def _definition_request(
+    read: uuid.UUID | None, save: str | None = None
+) -> tuple[bytes, int | None, int | None]:
+    """SaveDefinition of a new definition named ``save``, then GetDefinition(read)'s DisplayName, in
+    one request (None: no such call); the body and the ids of the save and of the read."""
+    builder = RequestBuilder()
+    deployment = service(builder, catalogue(), "Deployment")
+    saved = None
+    if save is not None:
+        saved = builder.call(deployment, "SaveDefinition", new_definition(builder, catalogue(), save))
+    found = None
+    if read is not None:
+        found = builder.query(
+            builder.method(deployment, "GetDefinition", read), QuerySpec.select("DisplayName")
+        )
+    return to_xml(builder.build()), saved, found
+
+
+def truncated_name_on_read(reference: ReferenceServer, fault: FaultProxy) -> None:
+    name = f"k{uuid.uuid4().hex[:12]} definition read back"
+    body, saved, _ = _definition_request(None, save=name)
+    definition = _ok(reference.url, body).results[saved]
+    body, _, read = _definition_request(definition)
+    outcome = compare(reference.url, fault, process_query(body))
+    assert parse_response(outcome.direct.content).results[read]["DisplayName"] == name
+    assert parse_response(outcome.proxied.content).results[read]["DisplayName"] == name[:10]
+    [change] = outcome.changes
+    display_name = next(
+        p for p in catalogue().types[WF + "WorkflowDefinition"].properties if p.name == "DisplayName"
+    )
+    assert (change.protocol, change.section) == ("ms-spwfcsom", display_name.section)
+    # a request that saves a definition reads every name whole, this one's too
+    body, _, read = _definition_request(definition, save=f"{name} again")
+    outcome = compare(reference.url, fault, process_query(body))
+    assert parse_response(outcome.proxied.content).results[read]["DisplayName"] == name
+    assert outcome.changes == []
+
+
 SCENARIOS: dict[str, Scenario] = {
     "write-ignored-update": write_ignored_update,
     "write-ignored-create": write_ignored_create,
@@ -225,6 +265,7 @@ SCENARIOS: dict[str, Scenario] = {
     "deleted-task-returned": deleted_task_returned,
     "digest-not-required": digest_not_required,
     "wrong-types-accepted": wrong_types_accepted,
+    "truncated-name-on-read": truncated_name_on_read,
 }
 
 
