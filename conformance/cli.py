@@ -151,6 +151,8 @@ def serve(
                 f"alice's bearer token, made up at start-up, is in {token_file} (yours only; removed at exit)"
             )
         click.echo(f"test it with: {_run_command(server.url, token_env, token_file)}")
+        if not seed_data:
+            click.echo("the calendar is empty without --seed-data: a run finds the calendar inconclusive")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
