@@ -11,6 +11,8 @@ digest cites [MS-CSOMSPT] 2.2.1, where the notes find the digest errors.
 
 The requests are few and shared: one successful read, one refused request, one with a failing
 call in each of several exception scopes, one per malformed body, and one write without a digest.
+The contextinfo answer a client takes its digest from is judged for its own shape, whatever the
+run's authentication (a bearer-token run needs no digest, JSOM always does).
 """
 
 from __future__ import annotations
@@ -386,6 +388,39 @@ def test_actions_after_a_failed_scope_run(item: str, scoped: Scoped) -> None:
 
 
 # ---------------------------------------------------------------------------------------- digest
+
+# What JSOM reads from /_api/contextinfo, asked for as it asks (notes 1.4: "It reads
+# d.GetContextWebInformation.FormDigestValue, .FormDigestTimeoutSeconds and .WebFullUrl")
+CONTEXT_INFO_VERBOSE = "application/json;odata=verbose"
+CONTEXT_INFO_SCHEMA = {
+    "type": "object",
+    "required": ["d"],
+    "properties": {"d": {
+        "type": "object",
+        "required": ["GetContextWebInformation"],
+        "properties": {"GetContextWebInformation": {
+            "type": "object",
+            "required": ["FormDigestValue", "FormDigestTimeoutSeconds", "WebFullUrl"],
+            "properties": {
+                "FormDigestValue": {"type": "string", "minLength": 1},
+                "FormDigestTimeoutSeconds": {"type": "integer", "minimum": 1},
+                "WebFullUrl": {"type": "string", "minLength": 1},
+            },
+        }},
+    }},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("item", [case(_meta("contextinfo", "form-digest", DIGEST, "semantic"), "verbose")])
+def test_context_info_carries_a_form_digest(item: str, target: Target) -> None:
+    """/_api/contextinfo answers JSOM's request with the form digest JSOM needs for every write,
+    also when this run's own writes need none (a bearer token)."""
+    exchange = target.context_info(accept=CONTEXT_INFO_VERBOSE)
+    judged = {"section": DIGEST, "level": "semantic", "evidence": [exchange]}
+    verify("http-status", exchange, 200, **judged)
+    verify("content-type", exchange, "application/json", **judged)
+    verify("body-parses", exchange, "json", **judged)
+    verify("json-schema", exchange.json(), CONTEXT_INFO_SCHEMA, **judged)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -439,8 +439,16 @@ class Target:
             auth_curl=self.credentials.curl,
         ), answer
 
-    def context_info(self) -> Exchange:
-        return self.send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})
+    def context_info(self, accept: str = "application/json") -> Exchange:
+        """``POST /_api/contextinfo``; the digest the answer carries is redacted from the exchange
+        (a fresh one: the redaction of the digest in use would leave it in the evidence)."""
+        exchange, answer = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": accept})
+        digest = _digest_of(answer)
+        if digest is None or not digest[0]:
+            return exchange
+        return replace(
+            exchange, response_body=exchange.response_body.replace(digest[0].encode(), REDACTED.encode())
+        )
 
     def form_digest(self, *, refresh: bool = False) -> str | None:
         """The current form digest, fetched (again) when missing, expired or ``refresh``; None when
@@ -453,13 +461,9 @@ class Target:
 
     def _fetch_digest(self) -> str | None:
         answer = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})[1]
-        try:
-            info = answer.json()
-            info = info.get("d", {}).get("GetContextWebInformation", info)
-            value = str(info["FormDigestValue"])
-            lifetime = float(info.get("FormDigestTimeoutSeconds", 1800))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        if (digest := _digest_of(answer)) is None:
             return None
+        value, lifetime = digest
         with self._lock:
             # refresh a minute early so a digest never expires in flight
             self._digest = (value, time.monotonic() + max(lifetime - 60, lifetime / 2))
@@ -497,3 +501,13 @@ class Target:
 def _digest_refused(reply: CsomReply) -> bool:
     error = reply.response.header.error_info if reply.response else None
     return error is not None and error.error_code in DIGEST_ERROR_CODES
+
+
+def _digest_of(answer: httpx.Response) -> tuple[str, float] | None:
+    """The form digest and its lifetime in seconds in a contextinfo answer (verbose or not), if any."""
+    try:
+        info = answer.json()
+        info = info.get("d", {}).get("GetContextWebInformation", info)
+        return str(info["FormDigestValue"]), float(info.get("FormDigestTimeoutSeconds", 1800))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,5 +1,5 @@
 """A server that checks too little: writes taken without a form digest, arguments of the wrong type
-taken silently.
+taken silently, no form digest issued at all.
 
 - ``digest-not-required``: the proxy gets a valid digest for the caller from the target's
   ``/_api/contextinfo`` and adds it to every ProcessQuery sent without one, so the target never
@@ -8,6 +8,9 @@ taken silently.
   spec's parameter type is converted the way a lax .NET server would (``Convert``-style: ``True``
   to ``"True"`` for a String, text to 0 for an Int32, anything to ``DateTime.MinValue`` or
   ``Guid.Empty``) before it is forwarded, so the call runs instead of being refused.
+- ``contextinfo-without-digest``: ``/_api/contextinfo`` answers without ``FormDigestValue`` (what a
+  server that never checks a digest may do): a client with a bearer token writes without one, JSOM
+  cannot write at all.
 """
 
 from __future__ import annotations
@@ -32,7 +35,16 @@ from conformance.faults.csom import (
     spec,
     with_request,
 )
-from conformance.faults.model import REGISTRY, Change, Context, HttpRequest, RequestRewrite
+from conformance.faults.jsontext import dumps, loads
+from conformance.faults.model import (
+    REGISTRY,
+    Change,
+    Context,
+    Exchange,
+    HttpRequest,
+    RequestRewrite,
+    ResponseRewrite,
+)
 from conformance.shapes import INT_RANGES
 from conformance.wire import request as rq
 from conformance.wire.values import CsomValue, Null, ObjectPathRef
@@ -51,6 +63,23 @@ def digest_not_required(request: HttpRequest, context: Context) -> RequestRewrit
         return RequestRewrite(request)
     change = Change(MS_CSOM, DIGEST, "a ProcessQuery without X-RequestDigest forwarded with a valid digest")
     return RequestRewrite(request.with_header("X-RequestDigest", context.digest), (change,))
+
+
+@REGISTRY.register(
+    "contextinfo-without-digest", "response", MS_CSOM, DIGEST,
+    "/_api/contextinfo answers without FormDigestValue (JSOM, which sends every write with the "
+    "digest it reads there, cannot write).",
+    endpoints=("contextinfo",),
+)  # fmt: skip
+def contextinfo_without_digest(exchange: Exchange, memory: Any) -> ResponseRewrite:
+    data = loads(exchange.response.body)
+    verbose = data.get("d") if isinstance(data, dict) else None  # odata=verbose nests it, nometadata not
+    info = verbose.get("GetContextWebInformation") if isinstance(verbose, dict) else data
+    if not isinstance(info, dict) or "FormDigestValue" not in info:
+        return ResponseRewrite(exchange.response)
+    del info["FormDigestValue"]
+    change = Change(MS_CSOM, DIGEST, "FormDigestValue left out of the /_api/contextinfo answer")
+    return ResponseRewrite(replace(exchange.response, body=dumps(data, compact=False)), (change,))
 
 
 def _is_enum(type_name: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-Endpoint = Literal["csom", "calendar"]
+Endpoint = Literal["csom", "calendar", "contextinfo"]
 Kind = Literal["response", "behaviour", "benign"]
 Side = Literal["request", "response"]
 

@@ -5,6 +5,9 @@ shows the right one, and the change names the spec section of the member it brea
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+
+import httpx
 
 from conformance.faults import Change, FaultProxy
 from conformance.server import ReferenceServer
@@ -255,6 +258,22 @@ def truncated_name_on_read(reference: ReferenceServer, fault: FaultProxy) -> Non
     assert outcome.changes == []
 
 
+def _context_info(accept: str) -> Callable[[str], httpx.Response]:
+    return lambda url: httpx.post(f"{url}/sites/probe/_api/contextinfo", headers={"Accept": accept})
+
+
+def contextinfo_without_digest(reference: ReferenceServer, fault: FaultProxy) -> None:
+    for accept, info in (
+        ("application/json;odata=verbose", lambda body: body["d"]["GetContextWebInformation"]),
+        ("application/json;odata=nometadata", lambda body: body),
+    ):
+        outcome = compare(reference.url, fault, _context_info(accept))
+        direct, proxied = info(outcome.direct.json()), info(outcome.proxied.json())
+        assert direct["FormDigestValue"] and "FormDigestValue" not in proxied
+        assert {k: v for k, v in direct.items() if k != "FormDigestValue"} == proxied
+        assert sections(outcome.changes) == {("ms-csom", "MS-CSOMSPT 2.2.1")}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "write-ignored-update": write_ignored_update,
     "write-ignored-create": write_ignored_create,
@@ -266,6 +285,7 @@ SCENARIOS: dict[str, Scenario] = {
     "digest-not-required": digest_not_required,
     "wrong-types-accepted": wrong_types_accepted,
     "truncated-name-on-read": truncated_name_on_read,
+    "contextinfo-without-digest": contextinfo_without_digest,
 }
 
 

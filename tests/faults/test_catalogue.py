@@ -27,7 +27,7 @@ def _spec_sections(protocol: str) -> set[str]:
 def test_every_entry_is_named_placed_and_described(fault) -> None:
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name)
     assert fault.protocol in PROTOCOLS and fault.kind in ("response", "behaviour", "benign")
-    assert fault.endpoints and fault.endpoints <= {"csom", "calendar"}
+    assert fault.endpoints and fault.endpoints <= {"csom", "calendar", "contextinfo"}
     assert fault.request is not None or fault.response is not None
     assert fault.description.endswith(".") and len(fault.description) > 20
     if fault.protocol in ("ms-wmcsom", "ms-spwfcsom"):

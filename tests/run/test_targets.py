@@ -39,6 +39,7 @@ from conformance.runner.config import (
 from conformance.server import ReferenceServer, create_app
 from conformance.target import (
     KEEPALIVE_EXPIRY_S,
+    REDACTED,
     CaseTimeout,
     Connection,
     Credentials,
@@ -413,3 +414,15 @@ def test_lanes_share_one_form_digest_and_a_digest_issued_again_is_read_unredacte
         first, again = target.form_digest(), target.form_digest(refresh=True)
         assert again is not None and again.startswith("0x") and first.split(",")[0] == again.split(",")[0]
         assert target.process_query(read_tasks()[0]).response.header.error_info is None
+
+
+def test_a_contextinfo_exchange_carries_no_digest() -> None:
+    """The answer's digest is a fresh one, not the digest in use that redaction knows: it is
+    redacted all the same, from either form of the answer (the contextinfo case keeps it as evidence)."""
+    with (
+        ReferenceServer() as server,
+        Target(server.url, credentials=Credentials.bearer(server.token)) as target,
+    ):
+        verbose = target.context_info(accept="application/json;odata=verbose")
+        assert verbose.json()["d"]["GetContextWebInformation"]["FormDigestValue"] == REDACTED
+        assert target.context_info().json()["FormDigestValue"] == REDACTED
