@@ -1,7 +1,7 @@
 """Benchmarks of the suite and the reference server, all measured in one run on this machine.
 
     .venv/bin/python bench/run.py [--profile default] [--workers N] [--seconds 3] [--repeat 3]
-                                  [--out bench/results.json]
+                                  [--out bench/results.json] [--no-thorough]
 
 1. ``conformance run`` (profile, --workers: the command's default unless given) against the
    reference server: wall time, checks, HTTP requests, checks per request, and the peak memory of
@@ -13,6 +13,9 @@
    of the machine's CPU as it can), else from an httpx client, which is slower than the servers and
    so measures itself as much as them. Each figure is the median of --repeat runs; answers other
    than 2xx/3xx and socket errors are counted as failures.
+4. ``conformance run --profile thorough`` (100 examples a generated case) against the same server,
+   after the throughput runs so that its objects do not weigh on them: as 1, and its suite errors
+   (--no-thorough leaves it out, the run being the longest of all).
 Figures are ratios against baselines measured in the same run; nothing here asserts a speed.
 """
 
@@ -118,6 +121,7 @@ def run_suite(url: str, profile: str, workers: int) -> dict[str, float]:
         "wall_s": round(wall, 2),
         "cases": summary["passed"] + summary["failed"] + summary["skipped"] + summary["errors"],
         "failed": summary["failed"],
+        "suite_errors": summary.get("suite_errors", 0),
         "checks": results["checks_run"],
         "http_requests": results["http_requests"],
         "checks_per_request": round(results["checks_run"] / max(1, results["http_requests"]), 1),
@@ -279,6 +283,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput measurement")
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs per figure (the median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--no-thorough", action="store_true", help="leave out the thorough profile's run")
     options = parser.parse_args()
 
     figures: dict[str, object] = {
@@ -290,7 +295,8 @@ def main() -> None:
     try:
         workers = options.workers or default_workers(None)
         figures["workers"] = workers
-        direct = run_suite(f"http://127.0.0.1:{port}", options.profile, workers)
+        direct_url = f"http://127.0.0.1:{port}"
+        direct = run_suite(direct_url, options.profile, workers)
         with BackgroundServer(latency_proxy(f"http://127.0.0.1:{port}")) as proxy:
             slow = run_suite(proxy.url, options.profile, workers)
         figures["suite"] = direct
@@ -299,6 +305,10 @@ def main() -> None:
                 "hello_world": f"http://127.0.0.1:{hello_port}/"}  # fmt: skip
         check_small_read(urls["processquery"])
         measured = {n: throughput(urls, n, options.seconds, options.repeat) for n in (1, 8, 32)}
+        if not options.no_thorough:  # run 1 is the thorough run when --profile thorough
+            thorough = direct if options.profile == "thorough" else run_suite(direct_url, "thorough", workers)
+            ratio = round(thorough["wall_s"] / direct["wall_s"], 2)
+            figures["suite_thorough"] = {**thorough, "ratio_to_direct": ratio}
     finally:
         for process in (server, hello):
             process.terminate()
@@ -324,15 +334,22 @@ def print_table(figures: dict[str, object]) -> None:
     suite, slow = figures["suite"], figures["suite_with_50ms"]
     print(f"machine: {figures['machine']}")
     print(f"suite runs with --workers {figures['workers']}")
-    print(f"1. suite direct      : {suite['wall_s']} s, {suite['cases']} cases, {suite['checks']} checks, "
-          f"{suite['http_requests']} requests, {suite['checks_per_request']} checks/request, "
-          f"peak {suite['peak_rss_mb']} MB")  # fmt: skip
+    print(f"1. suite direct      : {_suite_line(suite)}")
     print(f"2. suite +50 ms/req  : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
     print(f"3. throughput, load from {figures['load_generator']}, servers on {figures['servers']}")
     print("   clients | ProcessQuery/s | hello-world/s | ratio | failures")
     for clients, row in figures["throughput"].items():
         rates = f"{row['processquery_per_s']:>14} | {row['hello_world_per_s']:>13}"
         print(f"   {clients:>7} | {rates} | {row['ratio']:>5} | {row['failures']}")
+    thorough = figures.get("suite_thorough")
+    if thorough:
+        print(f"4. suite, thorough   : {_suite_line(thorough)}  (x{thorough['ratio_to_direct']} of run 1)")
+
+
+def _suite_line(suite: dict[str, float]) -> str:
+    return (f"{suite['wall_s']} s, {suite['cases']} cases, {suite['checks']} checks, "
+            f"{suite['http_requests']} requests, {suite['checks_per_request']} checks/request, "
+            f"{suite['suite_errors']} suite errors, peak {suite['peak_rss_mb']} MB")  # fmt: skip
 
 
 if __name__ == "__main__":
