@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from conformance.seeding import same_draws
 from conformance.shapes import ARRAY_OF, INT_RANGES, Catalogue
 from conformance.wire import CsomValue
 
@@ -88,5 +89,6 @@ def examples(run_seed: int, key: Hashable, strategy: st.SearchStrategy[T], count
     def take(value: T) -> None:
         drawn.append(value)
 
-    take()
+    with same_draws():  # whatever modules are imported (conformance.seeding)
+        take()
     return drawn
