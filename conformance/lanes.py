@@ -52,13 +52,13 @@ def examples_of(lane: int, lanes: int, examples: int) -> int:
 def run_lanes(
     machine: Callable[[int], type[RuleBasedStateMachine]], *, concurrency: int, run_seed: int,
     profile: settings, steps: int,
-) -> str | None:  # fmt: skip
+) -> Exception | None:  # fmt: skip
     """Run ``machine(lane)`` in MAX_LANES lanes (at most one an example), sharing ``profile``'s
     examples, in as many threads at once as ``concurrency`` allows; returns why the run stopped
-    early (the first lane's error, in lane order), or None."""
+    early (the first lane's exception, in lane order: its kind says whose fault it was), or None."""
     lanes = max(1, min(MAX_LANES, profile.max_examples))
     stop = threading.Event()
-    errors: list[str | None] = [None] * lanes
+    errors: list[Exception | None] = [None] * lanes
 
     def one(lane: int) -> None:
         if stop.is_set():  # interrupted before this lane had a thread
@@ -83,7 +83,7 @@ def run_lanes(
         try:
             run_state_machine_as_test(seed(run_seed * 64 + lane)(Lane), settings=share)
         except Exception as exc:  # every case of the machine reports it
-            errors[lane] = f"{type(exc).__name__}: {exc}"
+            errors[lane] = exc
 
     threads = max(1, min(lanes, concurrency))
     with same_draws(), ThreadPoolExecutor(threads, thread_name_prefix="lane") as pool:

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ FAIL_ON_KEY = pytest.StashKey[str]()  # the gate (report.verdict.GATES)
 # exceptions by which the target's answer stopped a case (outcome "error"); any other exception is
 # the suite's own ("suite-error"), never counted against the target
 TARGET_ERRORS = (WireError, CaseTimeout, TargetUnreachable, httpx.HTTPError)
+SUITE_TRACE = 3000  # characters of a suite error's traceback kept with the case
+FAILURES = (AssertionError, pytest.fail.Exception)  # a case that found the target wrong, or said so
 REPEAT_FIXTURE = "conformance_repeat"
 for _name, _examples in PROFILES.items():
     settings.register_profile(
@@ -324,13 +327,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif report.skipped:
         outcome = "skipped"
         message = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    elif violation is not None or (report.when == "call" and _caused_by(call, AssertionError)):
+    elif violation is not None or (report.when == "call" and _caused_by(call, FAILURES)):
         outcome, message = "failed", str(call.excinfo.value if call.excinfo else "")
     else:
         outcome = "error" if _caused_by(call, TARGET_ERRORS, every=True) else SUITE_ERROR
         message = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else ""
-        if outcome == SUITE_ERROR:
-            message = f"suite error (not the target's fault; please report it): {message}"
+        if outcome == SUITE_ERROR and call.excinfo is not None:  # whatever --tb says: a bug report needs it
+            message = f"suite error (not the target's fault; please report it):\n{_trace(call.excinfo)}"
     result = CaseResult(
         id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
         # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
@@ -346,6 +349,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # JUnit's testcase carries the case's own outcome, section and level (<properties>)
     item.user_properties.extend([("outcome", outcome), ("section", result.section), ("level", result.level)])
     return report
+
+
+def _trace(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The exception and the frames of the code that raised it (pytest's and pluggy's left out)."""
+    frames = [
+        f for f in traceback.extract_tb(excinfo.tb) if not {"_pytest", "pluggy"} & set(Path(f.filename).parts)
+    ]
+    text = "".join([*traceback.format_list(frames), *traceback.format_exception_only(excinfo.value)])
+    return text[-SUITE_TRACE:]
 
 
 def _caused_by(call: pytest.CallInfo[None], kinds: type | tuple[type, ...], every: bool = False) -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.faults import CATALOGUE, FaultProxy
+from conformance.results import SUITE_ERROR
 from conformance.runner.invoke import RunSettings, run
 from conformance.server import ReferenceServer
 from conformance.server.seed import calendar_member_env as member_env  # what the wire cannot tell
@@ -43,6 +44,8 @@ class Detection:
     kind: str  # response | behaviour | benign
     sections: tuple[str, ...]  # what the fault breaks: the catalogue's section and those the proxy logged
     failing: tuple[Failure, ...]  # the cases that did not pass
+    exit_code: int = 0  # the run's verdict under the default gate (conformance.report.verdict)
+    suite_errors: tuple[str, ...] = ()  # cases the suite itself could not run under the fault
 
     @property
     def benign(self) -> bool:
@@ -83,13 +86,15 @@ def detect(name: str, *, profile: str = "quick", seed: int = 0, keyword: str | N
             with contextlib.redirect_stdout(io.StringIO()):  # the table is the output, not 37 run summaries
                 run(settings)
             changes = proxy.changes
-        cases = json.loads((Path(folder) / "results.json").read_text(encoding="utf-8"))["cases"]
+        document = json.loads((Path(folder) / "results.json").read_text(encoding="utf-8"))
+    cases = document["cases"]
     failing = tuple(
         Failure(c["id"], c["section"], c["level"], c["violated"])
         for c in cases if c["outcome"] in FAILED
     )  # fmt: skip
     sections = (entry.section, *sorted({change.section for change in changes}))
-    return Detection(name, entry.kind, sections, failing)
+    suite_errors = tuple(c["id"] for c in cases if c["outcome"] == SUITE_ERROR)
+    return Detection(name, entry.kind, sections, failing, document["verdict"]["exit_code"], suite_errors)
 
 
 def table(detections: Iterable[Detection]) -> str:

@@ -58,11 +58,15 @@ class Outcome:
 
     what: str  # the machine, in words: "the task lifecycle"
     verdicts: Verdicts
-    error: str | None = None
+    # why it stopped early: the exception (raised again by each case, which the plugin then files as
+    # the target's failure or error or as the suite's own error), or a failure in words
+    error: Exception | str | None = None
 
     def settle(self, site: CaseMeta) -> None:
         """A site's case: fails when the run stopped, skips when no check reached the site, else
         raises the site's first violation (or returns: passed)."""
+        if isinstance(self.error, Exception):
+            raise self.error
         if self.error is not None:
             pytest.fail(f"{self.what} run stopped: {self.error}")
         verdict = self.verdicts.by_site.get(site)

@@ -12,6 +12,7 @@ from conformance.results import OUTCOMES, Run, percent, summarize, totals
 Tone = Literal["plain", "good", "bad", "warn"]
 COLUMNS = {"suite-error": "suite err"}  # headings that would not fit their column
 SHOWN_BLOCKING = 15  # blocking cases listed by id; the rest are in the report
+SHOWN_TRACE = 25  # lines of the first suite error's traceback
 
 
 COLOURS: dict[Tone, str | None] = {"plain": None, "good": "green", "bad": "red", "warn": "yellow"}
@@ -89,6 +90,9 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
     lines.extend(Line(f"  {case_id}", headline.tone) for case_id in listed[:SHOWN_BLOCKING])
     if len(listed) > SHOWN_BLOCKING:
         lines.append(Line(f"  … and {len(listed) - SHOWN_BLOCKING} more (see report.html)", headline.tone))
+    if verdict.suite_errors and not verdict.blocking:  # what a bug report needs: the first one's traceback
+        first = next(c for c in run.cases if c.id == verdict.suite_errors[0])
+        lines.extend(Line(f"  | {text}") for text in first.message.splitlines()[-SHOWN_TRACE:])
     return lines
 
 

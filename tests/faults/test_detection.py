@@ -35,6 +35,17 @@ def test_fault_is_detected_or_variation_tolerated(name: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", [entry.name for entry in CATALOGUE])
+def test_the_default_gate_fails_every_fault_and_passes_every_variation(name: str) -> None:
+    """A server that breaks what the spec describes fails the release gate (the default, semantic), not
+    only one that breaks a MUST; a benign variation passes it; and no fault makes the suite itself
+    err (a broken answer is the target's failure, with evidence, never the suite's crash)."""
+    detection = _detected(name)
+    assert detection.exit_code == (0 if detection.benign else 1), (detection.exit_code, detection.failing[:5])
+    assert detection.suite_errors == (), f"{name} made the suite err: {detection.suite_errors[:5]}"
+
+
+@pytest.mark.slow
 def test_every_check_fails_somewhere() -> None:
     """A check that never fails proves nothing: each registered check fails a case under some fault
     of the catalogue (the runs above), or is a check a broken server of tests/cases must fail

@@ -17,7 +17,7 @@ from conformance.case import CaseMeta, case
 from conformance.checks import Violation
 from conformance.wire import MalformedResponse
 
-LEVELS = {"fine": "must", "bug": "must", "unreadable": "semantic", "group": "semantic"}
+LEVELS = {"fine": "must", "bug": "must", "unreadable": "semantic", "group": "semantic", "said": "must"}
 
 def meta(name):
     return CaseMeta("ms-wmcsom", "3.1.5.2", f"Item.{name}", "check", level=LEVELS[name])
@@ -29,8 +29,10 @@ def behave(kind):
         return {}["missing"]  # a bug in a case: KeyError
     if kind == "group":  # Hypothesis reports distinct failures as a group
         raise ExceptionGroup("two", [Violation("a", "b"), KeyError("x")])
+    if kind == "said":  # a case that fails on purpose (a state machine the target stopped)
+        pytest.fail("the run stopped: the target gave no list")
 
-@pytest.mark.parametrize("kind", [case(meta(k), k) for k in ("fine", "unreadable", "bug", "group")])
+@pytest.mark.parametrize("kind", [case(meta(k), k) for k in ("fine", "unreadable", "bug", "group", "said")])
 def test_outcome(kind, target):
     behave(kind)
 """
@@ -50,18 +52,20 @@ def test_outcomes_tell_the_suites_errors_from_the_targets(tmp_path: Path) -> Non
     done, results = _run(tmp_path)
     outcomes = {c["item"]: c["outcome"] for c in results["cases"]}
     assert outcomes == {"Item.fine": "passed", "Item.unreadable": "error", "Item.bug": "suite-error",
-                        "Item.group": "failed"}, done.stdout[-3000:]  # fmt: skip
+                        "Item.group": "failed", "Item.said": "failed"}, done.stdout[-3000:]  # fmt: skip
     assert (results["summary"]["errors"], results["summary"]["suite_errors"]) == (1, 1)
     # the target's error fails the default gate (semantic); the suite's own is apart
     assert sorted(results["verdict"]["blocking"]) == [
         "ms-wmcsom/Item.group/check",
+        "ms-wmcsom/Item.said/check",
         "ms-wmcsom/Item.unreadable/check",
     ]
     assert results["verdict"]["suite_errors"] == ["ms-wmcsom/Item.bug/check"]
     bug = next(c for c in results["cases"] if c["item"] == "Item.bug")
     assert bug["message"].startswith("suite error (not the target's fault") and "KeyError" in bug["message"]
+    assert 'test_kinds.py", line' in bug["message"] and "_pytest" not in bug["message"]  # the frames to report
     # pytest's closing line counts as the summary does
-    assert "1 failed, 1 passed, 1 error, 1 suite error" in done.stdout, done.stdout[-2000:]
+    assert "2 failed, 1 passed, 1 error, 1 suite error" in done.stdout, done.stdout[-2000:]
     # JUnit's test cases carry the case's own outcome
     properties = {
         case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
