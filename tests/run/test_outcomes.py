@@ -63,7 +63,7 @@ def test_outcomes_tell_the_suites_errors_from_the_targets(tmp_path: Path) -> Non
     assert results["verdict"]["suite_errors"] == ["ms-wmcsom/Item.bug/check"]
     bug = next(c for c in results["cases"] if c["item"] == "Item.bug")
     assert bug["message"].startswith("suite error (not the target's fault") and "KeyError" in bug["message"]
-    assert 'test_kinds.py", line' in bug["message"] and "_pytest" not in bug["message"]  # the frames to report
+    assert 'test_kinds.py", line' in bug["message"] and "_pytest" not in bug["message"]  # frames to report
     # pytest's closing line counts as the summary does
     assert "2 failed, 1 passed, 1 error, 1 suite error" in done.stdout, done.stdout[-2000:]
     # JUnit's test cases carry the case's own outcome
