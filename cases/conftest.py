@@ -1,6 +1,6 @@
 """Session fixtures of the conformance cases: the spec catalogue, the provisioned world on the
 target, and the batched snapshots the shape cases judge. ``target`` and ``run_options`` come from
-the conformance pytest plugin (conformance/pytest_plugin.py)."""
+the conformance pytest plugin (conformance/pytest/)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.case import RunOptions
 from conformance.probe import Arguments, Route, plan_routes, route_writes
-from conformance.pytest_plugin import RunOptions
 from conformance.seeding import same_draws
 from conformance.shapes import Catalogue
 from conformance.shapes import catalogue as spec_catalogue

@@ -24,9 +24,8 @@ from typing import Any
 import pytest
 
 from conformance import calendar_schema as schema
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Level, verify
-from conformance.pytest_plugin import RunOptions
 from conformance.server.seed import CALENDAR_MEMBER_ENVS
 from conformance.spec.data import specs_dir
 from conformance.spec.errata import load_errata

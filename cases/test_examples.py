@@ -39,10 +39,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Violation, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID, web, writes
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.spec.data import load_csom, specs_dir

@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from conformance.case import CaseMeta, case
+from conformance.case import PROFILES, CaseMeta, RunOptions, case
 from conformance.checks import verify
 from conformance.generate import examples, strategy_for
 from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
-from conformance.pytest_plugin import PROFILES, RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
 from conformance.spec.model import EnumValue, Method, Parameter, Property, SpecType

@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import verify
 from conformance.probe import Arguments, Route, follow
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import Catalogue, catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
 from conformance.spec.model import SpecType

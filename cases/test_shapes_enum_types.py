@@ -25,10 +25,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import verify
 from conformance.probe import Arguments, Route, follow, plan_routes, route_writes, writes
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import Outcome, Probe, Snapshot, send_batched
 from conformance.spec.model import Method, SpecType

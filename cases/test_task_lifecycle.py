@@ -31,11 +31,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Level
 from conformance.generate import EDGE_STRINGS, XML_TEXT
 from conformance.lanes import run_lanes
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Exchange, Target

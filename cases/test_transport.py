@@ -24,10 +24,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Level, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target

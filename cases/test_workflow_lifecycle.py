@@ -31,10 +31,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Level
 from conformance.lanes import run_lanes
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.target import CsomReply, Target

@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import verify
-from conformance.pytest_plugin import RunOptions
 from conformance.shapes import catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import QuerySpec, RequestBuilder

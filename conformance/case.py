@@ -6,16 +6,28 @@ regenerated or cases are reordered::
 
     @pytest.mark.parametrize("prop", [case(meta_for(p), p) for p in properties])
     def test_property(prop, ...): ...
+
+Beside the metadata, what a case may know of the run: the profiles (examples per generated case),
+each protocol's marker and :class:`RunOptions`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.checks import Level
+
+PROFILES = {"quick": 1, "default": 10, "thorough": 100}  # Hypothesis examples per generated case
+PROTOCOL_MARKERS = {  # protocol -> its cases' marker
+    "ms-wmcsom": "wmcsom",
+    "ms-spwfcsom": "spwfcsom",
+    "contactslaw-calendar": "calendar",
+    "ms-csom": "csom",
+}
 
 
 @dataclass(frozen=True)
@@ -43,3 +55,16 @@ def case(meta: CaseMeta, *values: Any, marks: tuple[Any, ...] = ()) -> Any:
 def meta_of(item: pytest.Item) -> CaseMeta | None:
     marker = item.get_closest_marker(MARKER)
     return marker.args[0] if marker and marker.args else None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the cases are told of the run (the ``run_options`` fixture)."""
+
+    profile: str  # a key of PROFILES
+    seed: int
+    read_only: bool
+    batch_size: int
+    report_dir: Path | None
+    run_id: str
+    embedded: bool  # the embedded reference server (its seed data is known), not a --target

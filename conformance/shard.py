@@ -1,5 +1,5 @@
 """``--shard i/n``: run one of n deterministic parts of the cases (pytest plugin, loaded by
-conformance.pytest_plugin).
+conformance.pytest.plugin).
 
 The unit of sharding is a case function (``test_methods.py::test_method_call``), not a single
 case: the cases of one function share batched requests and state machines, so splitting them

@@ -11,7 +11,7 @@ from typing import Any
 import click
 import httpx
 
-from conformance.pytest_plugin import PROFILES
+from conformance.case import PROFILES
 from conformance.report import REPORT_FILES, publish
 from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.merge import MergeError, merge_runs

@@ -2,7 +2,7 @@
 ``conformance run``'s exit code: 0 conformant, 1 not, 2 usage or configuration error, 3 target
 unreachable, refusing the credentials or not a CSOM server (see conformance.report.verdict).
 
-SIGTERM stops a run as Ctrl-C does (conformance.pytest_plugin), so the session's teardown still
+SIGTERM stops a run as Ctrl-C does (conformance.runner.signals), so the session's teardown still
 removes what the run created on the target."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from conformance.pytest_plugin import PROTOCOL_MARKERS, VERDICT_KEY
-from conformance.report.verdict import DEFAULT_GATE, NONCONFORMANT, UNREACHABLE, USAGE, Verdict
-from conformance.runner.access import Access, AccessError, access, credentials
-from conformance.runner.config import SETTINGS, TARGET_TABLES, Config
+from conformance.case import PROTOCOL_MARKERS
+from conformance.report.verdict import DEFAULT_GATE, NONCONFORMANT, UNREACHABLE, USAGE
+from conformance.runner.access import Access, AccessError
+from conformance.runner.config import Config
+from conformance.runner.handover import Handover, hand_over
 from conformance.spec.data import specs_dir
 from conformance.target import Connection, Target, TargetUnreachable
 from conformance.wire import RequestBuilder
@@ -84,10 +85,11 @@ def cases_dir() -> Path:
 
 
 def pytest_args(settings: RunSettings, cases: Path, *, terminal: bool = True) -> list[str]:
-    """The pytest command line for the settings: quiet progress, no tracebacks (report.html and the
-    summary carry the details), JUnit next to the other reports; without ``terminal`` (a worker, whose
-    progress the parent shows), no terminal output at all. No ini file: the settings of whatever
-    project the package is installed in must not leak into the run."""
+    """The pytest command line for the settings but the target's and the gate (a :class:`Handover`
+    in process, runner.handover.handover_args in a worker): quiet progress, no tracebacks
+    (report.html and the summary carry the details), JUnit next to the other reports; without
+    ``terminal`` (a worker, whose progress the parent shows), no terminal output at all. No ini
+    file: the settings of whatever project the package is installed in must not leak into the run."""
     shown = ["-q", "--tb=no", "-rN", "--no-header"] if terminal else ["-p", "no:terminal"]
     args = [
         str(cases), "-c", os.devnull, "--rootdir", str(cases), "--strict-markers", "-p", "no:cacheprovider",
@@ -96,13 +98,12 @@ def pytest_args(settings: RunSettings, cases: Path, *, terminal: bool = True) ->
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "-o", "junit_suite_name=csom-conformance", f"--junitxml={settings.report_dir / 'junit.xml'}",
         "--profile", settings.profile, "--report-dir", str(settings.report_dir),
-        "--repeat", str(settings.repeat), "--fail-on", settings.fail_on,
+        "--repeat", str(settings.repeat),
     ]  # fmt: skip
     optional = {"-k": settings.keyword, "--baseline": settings.baseline, "--seed": settings.seed}
     for flag, value in optional.items():
         if value is not None:
             args += [flag, str(value)]
-    args += target_args(settings.target_config())
     terms = [f"({' or '.join(MARKERS[p] for p in settings.protocols)})"] if settings.protocols else []
     if settings.skip_protocols:
         terms.append(f"not ({' or '.join(MARKERS[p] for p in settings.skip_protocols)})")
@@ -110,18 +111,6 @@ def pytest_args(settings: RunSettings, cases: Path, *, terminal: bool = True) ->
         args += ["-m", " and ".join(terms)]
     if settings.read_only:
         args.append("--read-only")
-    return args
-
-
-def target_args(config: Config) -> list[str]:
-    """The plugin's options for the target settings ``config`` gives (names of secrets' sources only)."""
-    args = []
-    for setting in (s for s in SETTINGS if s.table in TARGET_TABLES):
-        value = getattr(config, setting.key)
-        if setting.kind is bool:
-            args += [setting.pytest_option] if value else []
-        elif value is not None:
-            args += [setting.pytest_option, str(value)]
     return args
 
 
@@ -160,20 +149,18 @@ def check_reachable(url: str, connection: Connection | None = None) -> None:
         raise RunError(f"target unreachable: {exc}", UNREACHABLE) from None
 
 
-def check_target(settings: RunSettings) -> None:
+def check_target(settings: RunSettings) -> Handover:
     """The settings' way in to the target, checked before any case: their secrets' sources (exit 2),
     and with a target URL, the target (:func:`preflight`, exit 3)."""
-    config = settings.target_config()
     try:
-        way_in = access(config) if config.url else None
-        if way_in is None:
-            credentials(config)  # a secret's source is checked even for the embedded server (own token)
+        handover = hand_over(settings.target_config(), settings.fail_on)
     except AccessError as exc:
         raise RunError(str(exc), USAGE) from None
-    if way_in is not None:
+    if (way_in := handover.access) is not None:
         preflight(way_in, csom=bool(settings.selected() & CSOM_MARKERS))
         if not settings.read_only and settings.selected() & CSOM_MARKERS:
             _warn_of_namesakes(way_in, settings.seed or 0)
+    return handover
 
 
 def _warn_of_namesakes(way_in: Access, seed: int) -> None:
@@ -208,26 +195,14 @@ def _csom_shaped(body: bytes) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
-class _Capture:
-    """Receives the plugin's judged run when the session ends."""
-
-    verdict: Verdict | None = None
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        judged = session.config.stash.get(VERDICT_KEY, None)
-        self.verdict = judged[1] if judged else None
-
-
 def run(settings: RunSettings) -> int:
     """Run the cases and judge them: the exit code (RunError when there is no verdict to give)."""
     cases = cases_dir()
-    check_target(settings)
+    handover = check_target(settings)
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     set_hypothesis_home_dir(hypothesis_home())
-    capture = _Capture()
-    status = pytest.main(pytest_args(settings, cases), plugins=[capture])
-    verdict = capture.verdict
+    status = pytest.main(pytest_args(settings, cases), plugins=[handover])
+    verdict = handover.verdict
     if status == pytest.ExitCode.USAGE_ERROR:
         raise RunError("", USAGE)  # pytest has said why, in one line
     if status == pytest.ExitCode.NO_TESTS_COLLECTED or (verdict is None and status == pytest.ExitCode.OK):

@@ -3,7 +3,7 @@ cases, then one merged report, as ``conformance merge`` would make of N machines
 
 Processes rather than threads: pytest runs one case at a time, and the cases' batched requests and
 state machines are what take the time. Each worker provisions its own objects under its own run id
-(conformance.pytest_plugin adds the shard to it), so workers never touch each other's objects.
+(the plugin's session adds the shard to it), so workers never touch each other's objects.
 Against the embedded reference server each worker starts its own (state never shared, and the
 server's work is spread over the cores too); against a target they share it, so keep N modest for
 a production server.
@@ -29,12 +29,12 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from lxml import etree
 
-from conformance.pytest_plugin import signals_as_interrupt
 from conformance.report import publish
 from conformance.report.baseline import load_baseline
 from conformance.report.merge import merge_runs
 from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
 from conformance.results import ResultsError, Run, load_run
+from conformance.runner.handover import handover_args
 from conformance.runner.invoke import (
     INTERRUPTED,
     RunError,
@@ -44,6 +44,7 @@ from conformance.runner.invoke import (
     hypothesis_home,
     pytest_args,
 )
+from conformance.runner.signals import signals_as_interrupt
 
 STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up before it is killed
 EVENT = "@conformance-progress "  # how a worker's progress lines start (the rest are relayed as said)
@@ -138,7 +139,7 @@ def worker_command(settings: RunSettings, cases: Path, index: int, count: int) -
     """One worker's pytest command line: the run's own, with its share of the run (worker_settings)."""
     own = worker_settings(settings, index, count)
     home = str(hypothesis_home())
-    args = pytest_args(own, cases, terminal=False)
+    args = [*pytest_args(own, cases, terminal=False), *handover_args(own.target_config(), own.fail_on)]
     return [sys.executable, "-m", __name__, home, *args, "--shard", f"{index}/{count}"]
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cases.test_methods import CATALOGUE, METHODS, generated_calls
+from conformance.case import PROFILES, RunOptions
 from conformance.generate import strategy_for
 from conformance.probe import Arguments
-from conformance.pytest_plugin import PROFILES, RunOptions
 
 # no parameter provisioned: every one is generated, more than a run against a target draws
 EVERY_PARAMETER = Arguments(CATALOGUE, {})

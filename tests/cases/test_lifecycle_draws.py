@@ -10,7 +10,7 @@ thorough profile's run of seed 3 ended so. A fraction of a second.
 from __future__ import annotations
 
 from cases.test_task_lifecycle import STEPS, Run
-from conformance.pytest_plugin import PROFILES
+from conformance.case import PROFILES
 from conformance.verdicts import Verdicts
 
 

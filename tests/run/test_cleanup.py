@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.probe import web
-from conformance.pytest_plugin import signals_as_interrupt
+from conformance.runner.signals import signals_as_interrupt
 from conformance.shapes import catalogue
 from conformance.target import Credentials, Target
 from conformance.wire import QuerySpec, RequestBuilder

@@ -1,0 +1,168 @@
+"""The pytest plugin: run ``cases/`` against any target (``pytest cases/ --target URL``).
+
+Registered through the ``pytest11`` entry point, so other projects get the options, fixtures and
+markers by installing the package. This module reads the options and registers the parts that do
+the work, as pytest-xdist registers its session: the target session (conformance.pytest.session;
+without ``--target``, the embedded reference server) and the recorder (conformance.pytest.recorder:
+the run judged, summarized and, with ``--report-dir``, written as ``results.json``, ``report.html``
+and the badge). ``conformance run`` is this plugin plus pytest's ``--junitxml`` and an exit code
+from the verdict; it hands over the target's settings resolved (conformance.runner.handover).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance import shard
+from conformance.case import MARKER, PROFILES, PROTOCOL_MARKERS, RunOptions, meta_of
+from conformance.checks import LEVELS
+from conformance.pytest._keys import SESSION_KEY
+from conformance.pytest.recorder import Recorder
+from conformance.pytest.session import TargetSession
+from conformance.report.baseline import BaselineError, load_baseline
+from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP
+from conformance.runner.access import AccessError
+from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
+from conformance.runner.handover import Handover, hand_over
+from conformance.target import Target
+
+REPEAT_FIXTURE = "conformance_repeat"
+for _name, _examples in PROFILES.items():
+    settings.register_profile(
+        f"conformance-{_name}", max_examples=_examples, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck), print_blob=True,
+    )  # fmt: skip
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("conformance", "csom-conformance: run the cases against a target")
+    pluginmanager.register(shard, "conformance-shard")  # --shard i/n
+    # the target's settings (conformance.runner.config); CONFORMANCE_* variables stand in for absent ones
+    for setting in SETTINGS:
+        if setting.table in TARGET_TABLES:
+            kind = {"action": "store_true"} if setting.kind is bool else {"type": setting.kind}
+            choices = {"choices": setting.choices} if setting.choices else {}
+            group.addoption(
+                setting.pytest_option, dest=f"conformance_{setting.key}", default=None, help=setting.help,
+                **kind, **choices,
+            )  # fmt: skip
+    group.addoption(
+        "--profile", default="default", choices=sorted(PROFILES), help="how many generated examples per case"
+    )
+    group.addoption(
+        "--seed", type=int, default=None, help="seed for generated values (same seed, same requests)"
+    )
+    group.addoption("--read-only", action="store_true", help="skip every case that writes to the target")
+    group.addoption("--batch-size", type=int, default=40, help="most checks' probes sent in one ProcessQuery")
+    group.addoption("--report-dir", default=None, help="write results.json (and reports) into this folder")
+    group.addoption(
+        "--baseline", default=None, help="known failures (results.json, TOML or a list of case ids)"
+    )
+    group.addoption(
+        "--repeat", type=int, default=1, help="run each case N times and report flipping outcomes as flaky"
+    )
+    group.addoption(
+        "--fail-on", default=None, choices=sorted(GATES),
+        help=f"lowest level whose failures fail the run (default: CONFORMANCE_FAIL_ON, else {DEFAULT_GATE})",
+    )  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}(meta): a conformance case (set by conformance.case.case)")
+    for level in LEVELS:
+        config.addinivalue_line("markers", f"{level}: conformance cases of level {level}")
+    for marker in PROTOCOL_MARKERS.values():
+        config.addinivalue_line("markers", f"{marker}: conformance cases of that protocol")
+    config.addinivalue_line("markers", "writes: conformance cases that change the target's state")
+    config.addinivalue_line(
+        "markers", "destructive(rank): run after the other cases (deletes provisioned objects)"
+    )
+    # bad option values stop the run before any case, as usage errors (conformance run: exit 2)
+    if config.getoption("--repeat", 1) < 1:
+        raise pytest.UsageError("--repeat must be 1 or more")
+    handover = _handed_over(config) or _from_options(config)
+    baseline = config.getoption("--baseline", None)
+    try:
+        known = load_baseline(Path(baseline)) if baseline else None
+    except BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SESSION_KEY] = TargetSession(config, handover.access, handover.case_timeout)
+    config.pluginmanager.register(config.stash[SESSION_KEY], "conformance-session")
+    config.pluginmanager.register(Recorder(handover, known), "conformance-recorder")
+
+
+def _handed_over(config: pytest.Config) -> Handover | None:
+    """What ``conformance run`` resolved, when it started this session in its own process."""
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Handover)), None)
+
+
+def _from_options(config: pytest.Config) -> Handover:
+    """The target's settings from the options, ``CONFORMANCE_*`` variables standing in for absent ones."""
+    flags = {s.key: config.getoption(f"conformance_{s.key}") for s in SETTINGS if s.table in TARGET_TABLES}
+    try:
+        environ = from_environ(os.environ)
+        wanted = layered(from_values(flags, "command line"), environ)
+        return hand_over(wanted, config.getoption("--fail-on", None) or environ.fail_on or DEFAULT_GATE)
+    except (ConfigError, AccessError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def run_options(request: pytest.FixtureRequest) -> RunOptions:
+    return request.config.stash[SESSION_KEY].run_options()
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[Target]:
+    """The server under test: ``--target URL``, or the embedded reference server with demo data."""
+    yield from request.config.stash[SESSION_KEY].target(run_options)
+
+
+@pytest.fixture
+def conformance_repeat(request: pytest.FixtureRequest) -> int:
+    """Which repetition this is (``--repeat``): 0, 1, …"""
+    return request.param
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    repeat = metafunc.config.getoption("--repeat", 1)
+    if repeat > 1:
+        metafunc.fixturenames.append(REPEAT_FIXTURE)
+        metafunc.parametrize(REPEAT_FIXTURE, range(repeat), indirect=True, ids=lambda n: f"r{n + 1}")
+
+
+def _repetition(item: pytest.Item) -> int:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(REPEAT_FIXTURE, 0) if callspec else 0
+
+
+def _destructive_rank(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("destructive")
+    return marker.args[0] if marker and marker.args else 0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # a case that destroys provisioned objects cannot run twice on them: it runs once under --repeat
+    repeated = [item for item in items if _repetition(item) and _destructive_rank(item)]
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if not (_repetition(item) and _destructive_rank(item))]
+    # cases that destroy the objects the run provisioned go last (a stable sort keeps the rest in order)
+    items.sort(key=_destructive_rank)
+    read_only = config.getoption("--read-only")
+    for item in items:
+        meta = meta_of(item)
+        if meta is None:
+            continue
+        item.add_marker(meta.level)
+        item.add_marker(PROTOCOL_MARKERS[meta.protocol])
+        if meta.writes:
+            item.add_marker("writes")
+            if read_only:
+                item.add_marker(pytest.mark.skip(reason=READ_ONLY_SKIP))

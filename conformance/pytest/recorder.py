@@ -1,0 +1,188 @@
+"""The record of a run: each case's outcome as a CaseResult (failed: the target is wrong; error: its
+answer stopped the case; suite-error: the suite's own bug, never counted against the target),
+pytest's counts in the same terms, and at the end the run judged (conformance.report.verdict),
+published (``--report-dir``) and summarized on the terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conformance import __version__
+from conformance.case import meta_of
+from conformance.checks import CHECKS_RUN, Violation
+from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
+from conformance.report import publish
+from conformance.report.baseline import Baseline
+from conformance.report.terminal import summary_lines
+from conformance.report.verdict import UNREACHABLE_REASON, Verdict
+from conformance.results import SUITE_ERROR, CaseResult, Evidence, Run, RunHeader, collapse_repeats
+from conformance.runner.handover import Handover
+from conformance.spec.data import specs_dir
+from conformance.target import CaseTimeout, TargetUnreachable
+from conformance.wire import WireError
+
+# exceptions by which the target's answer stopped a case (outcome "error"); any other exception is
+# the suite's own ("suite-error"), never counted against the target
+TARGET_ERRORS = (WireError, CaseTimeout, TargetUnreachable, httpx.HTTPError)
+SUITE_TRACE = 3000  # characters of a suite error's traceback kept with the case
+FAILURES = (AssertionError, pytest.fail.Exception)  # a case that found the target wrong, or said so
+
+
+class Recorder:
+    """Registered by the plugin as ``conformance-recorder``; leaves the verdict on ``handover``."""
+
+    def __init__(self, handover: Handover, baseline: Baseline | None) -> None:
+        self.handover = handover
+        self.baseline = baseline
+        self.results: list[CaseResult] = []
+        self.aborted = ""  # why the session stopped early
+        self.started: tuple[dt.datetime, float] | None = None
+        self.judged: tuple[Run, Verdict] | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
+            # nothing more can be learnt: stop, and say why once (conformance run: exit 3)
+            self.aborted = f"{UNREACHABLE_REASON}: {call.excinfo.value}"
+            item.session.shouldstop = self.aborted
+        meta = meta_of(item)
+        if meta is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+            return report
+        violation = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, Violation) else None
+        if report.passed:
+            outcome, message = "passed", ""
+        elif report.skipped:
+            outcome = "skipped"
+            message = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        elif violation is not None or (report.when == "call" and _caused_by(call, FAILURES)):
+            outcome, message = "failed", str(call.excinfo.value if call.excinfo else "")
+        else:
+            outcome = "error" if _caused_by(call, TARGET_ERRORS, every=True) else SUITE_ERROR
+            message = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else ""
+            if (
+                outcome == SUITE_ERROR and call.excinfo is not None
+            ):  # whatever --tb says: a bug report needs it
+                message = f"suite error (not the target's fault; please report it):\n{_trace(call.excinfo)}"
+        result = CaseResult(
+            id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
+            # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
+            level=violation.level if violation else meta.level,
+            item=meta.item, check=meta.check, outcome=outcome, message=message[:2000],
+            duration_s=round(report.duration, 6), writes=meta.writes,
+            expected=violation.expected if violation else "", actual=violation.actual if violation else "",
+            violated=violation.check if violation else "",
+            evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
+        )  # fmt: skip
+        self.results.append(result)
+        report.conformance_outcome = outcome  # type: ignore[attr-defined]  # for pytest_report_teststatus
+        # JUnit's testcase carries the case's own outcome, section and level (<properties>)
+        item.user_properties.extend(
+            [("outcome", outcome), ("section", result.section), ("level", result.level)]
+        )
+        return report
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """pytest's own counts agree with the summary's: an error of the target's answer is an error
+        in any phase, and the suite's own errors are counted apart."""
+        outcome = getattr(report, "conformance_outcome", None)
+        if outcome == SUITE_ERROR:
+            return "suite error", "S", "SUITE ERROR"
+        if outcome == "error" and report.when == "call":
+            return "error", "E", "ERROR"
+        return None
+
+    def pytest_sessionstart(self) -> None:
+        self.started = (dt.datetime.now(dt.UTC), time.perf_counter())
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = session.config
+        if not self.results or self.started is None:
+            return
+        started, clock = self.started
+        repeat = config.getoption("--repeat")
+        way_in = self.handover.access
+        header = RunHeader(
+            target=way_in.url if way_in else "embedded reference server",
+            started=started.isoformat(),
+            duration_s=round(time.perf_counter() - clock, 3),
+            seed=config.getoption("--seed") or 0,
+            suite_version=__version__,
+            profile=config.getoption("--profile"),
+            http_requests=config.stash.get(REQUESTS_KEY, 0),
+            checks_run=sum(CHECKS_RUN.values()),
+            answers=config.stash.get(ANSWERS_KEY, {}),
+            spec_versions=_spec_versions(),
+            repeat=repeat,
+            fail_on=self.handover.fail_on,
+            selection=_selection(config),
+            # a partial run proves nothing: Ctrl-C is an abort too
+            aborted=self.aborted or ("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""),
+        )
+        run = Run(header, tuple(collapse_repeats(self.results) if repeat > 1 else self.results))
+        report_dir = config.getoption("--report-dir", None)
+        verdict = publish(run, Path(report_dir) if report_dir else None, self.baseline)
+        self.judged = (run, verdict)
+        self.handover.verdict = verdict
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.judged is None:
+            return
+        terminalreporter.section("conformance")
+        for line in summary_lines(*self.judged):
+            markup = {line.colour: True, "bold": True} if line.colour else {}
+            terminalreporter.write_line(line.text, **markup)
+
+
+def _trace(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The exception and the frames of the code that raised it (pytest's and pluggy's left out)."""
+    frames = [
+        f for f in traceback.extract_tb(excinfo.tb) if not {"_pytest", "pluggy"} & set(Path(f.filename).parts)
+    ]
+    text = "".join([*traceback.format_list(frames), *traceback.format_exception_only(excinfo.value)])
+    return text[-SUITE_TRACE:]
+
+
+def _caused_by(call: pytest.CallInfo[None], kinds: type | tuple[type, ...], every: bool = False) -> bool:
+    """Whether the case's exception is of ``kinds``; for a group (Hypothesis reports several distinct
+    failures so), whether any (``every``: each) of its leaf exceptions is."""
+    if call.excinfo is None:
+        return False
+    error = call.excinfo.value
+    if not isinstance(error, BaseExceptionGroup):
+        return isinstance(error, kinds)
+    leaves = _leaves(error)
+    return all(isinstance(e, kinds) for e in leaves) if every else any(isinstance(e, kinds) for e in leaves)
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    return [
+        leaf for e in group.exceptions for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    ]
+
+
+def _spec_versions() -> dict[str, str]:
+    """A digest of each spec data file the cases derive from (the texts carry no usable revision)."""
+    return {
+        path.stem: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(specs_dir().glob("*.json"))
+    }
+
+
+def _selection(config: pytest.Config) -> dict[str, str]:
+    """What narrowed the run to part of the suite (a shard is part of a whole run, not a selection)."""
+    chosen = {
+        "-k": config.getoption("keyword", ""),
+        "-m": config.getoption("markexpr", ""),
+        "--read-only": "yes" if config.getoption("--read-only") else "",
+        "--baseline": config.getoption("--baseline", None) or "",
+    }
+    return {option: str(value) for option, value in chosen.items() if value}

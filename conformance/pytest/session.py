@@ -1,0 +1,96 @@
+"""The session's target: ``--target URL`` or the embedded reference server with demo data, opened
+once for the session (the plugin's fixtures ``target`` and ``run_options``), swept of what the run
+created at its end, and a time limit on each case's requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from conformance.case import RunOptions
+from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
+from conformance.runner.access import Access
+from conformance.runner.signals import signals_as_interrupt
+from conformance.runner.traffic import ObservedTarget
+from conformance.shard import SHARD_KEY
+from conformance.target import Credentials, Target
+
+
+class TargetSession:
+    """Registered by the plugin as ``conformance-session`` (and stashed under SESSION_KEY)."""
+
+    def __init__(self, config: pytest.Config, way_in: Access | None, case_timeout: float) -> None:
+        self.config = config
+        self.way_in = way_in  # None: the embedded reference server
+        self.case_timeout = case_timeout
+        self.client: Target | None = None  # once the session has opened it
+
+    def run_options(self) -> RunOptions:
+        config = self.config
+        seed = config.getoption("--seed")
+        report_dir = config.getoption("--report-dir")
+        profile = config.getoption("--profile")
+        shard = config.stash.get(SHARD_KEY, None)
+        settings.load_profile(f"conformance-{profile}")
+        return RunOptions(
+            profile=profile,
+            seed=seed if seed is not None else 0,
+            read_only=config.getoption("--read-only"),
+            batch_size=max(1, config.getoption("--batch-size")),
+            report_dir=Path(report_dir) if report_dir else None,
+            # in the names of created objects; from the seed, so the same seed sends the same bodies, and
+            # from the shard, so concurrent shards never touch each other's objects
+            run_id=f"ccrun{seed if seed is not None else 0}" + (f"s{shard.index}" if shard else ""),
+            embedded=self.way_in is None,
+        )
+
+    def target(self, run_options: RunOptions) -> Iterator[Target]:
+        """The target, open until the session ends; then (a failed, interrupted or SIGTERMed session
+        too) whatever carries the run id in its name is removed from a ``--target``
+        (conformance.world.sweep)."""
+        with signals_as_interrupt():
+            yield from self._opened(run_options)
+
+    def _opened(self, run_options: RunOptions) -> Iterator[Target]:
+        config = self.config
+        if self.way_in:
+            with self.way_in.target(ObservedTarget) as client:
+                self.client = client
+                yield client
+                config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = (
+                    client.requests_sent,
+                    dict(client.answers),
+                )
+                if not run_options.read_only:
+                    _sweep(client, run_options.run_id)
+            return
+        from conformance.server import ReferenceServer
+
+        with (
+            ReferenceServer(seed_data=True) as server,
+            ObservedTarget(server.url, credentials=Credentials.bearer(server.token)) as client,
+        ):
+            self.client = client
+            yield client
+            config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Each case gets ``case_timeout`` seconds of requests (its session fixtures' set-up does not
+        count)."""
+        if self.client is None:
+            return (yield)
+        with self.client.case_deadline(self.case_timeout):
+            return (yield)
+
+
+def _sweep(client: Target, run_id: str) -> None:
+    from conformance.shapes import catalogue
+    from conformance.world import sweep
+
+    left = sweep(client, catalogue(), run_id).left
+    if left:
+        print(f"\nconformance: could not remove {len(left)} object(s) named with {run_id}: {left}")

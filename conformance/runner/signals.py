@@ -1,0 +1,59 @@
+"""SIGTERM handled as Ctrl-C, for the pytest session (conformance.pytest.session) and the parent of
+worker processes (runner.workers): a run told to stop tears down as on Ctrl-C, so what it created
+on the target is still removed."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so that pytest tears the session down (and the target is swept)
+    as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short. Neither
+    SIGTERM nor Ctrl-C is lost when it lands where Python drops exceptions (see _resent_if_lost)."""
+
+    def terminate(signum: int, frame: types.FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _resent_if_lost(KeyboardInterrupt(), signal.SIGTERM, terminate)
+
+    def interrupt(signum: int, frame: types.FrameType | None) -> None:
+        raise _resent_if_lost(KeyboardInterrupt(), signal.SIGINT, interrupt)
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum, handler in
+                ((signal.SIGTERM, terminate), (signal.SIGINT, interrupt))}  # fmt: skip
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _resent_if_lost(
+    interrupt: BaseException, signum: int, handler: Callable[[int, types.FrameType | None], None]
+) -> BaseException:
+    """``interrupt``, watched: raised in a garbage-collector callback (Hypothesis keeps one), a weakref
+    finalizer or a ``__del__``, Python cannot pass it on, hands it to sys.unraisablehook and drops
+    it. There it is taken back: ``handler`` is put back and the signal sent again, to be raised once
+    that code has returned."""
+    passed_on = sys.unraisablehook
+
+    def taken_back(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_value is not interrupt:
+            passed_on(unraisable)
+            return
+        sys.unraisablehook = passed_on
+        signal.signal(signum, handler)
+        # later, from another thread: sent now, the handler would run (and be lost) in this hook
+        threading.Timer(0.05, signal.pthread_kill, (threading.main_thread().ident, signum)).start()
+
+    sys.unraisablehook = taken_back
+    return interrupt
