@@ -55,6 +55,7 @@ from conformance.wire import (
     Identity,
     Method,
     MethodAction,
+    ObjectPathRef,
     QuerySpec,
     Request,
     RequestBuilder,
@@ -62,7 +63,6 @@ from conformance.wire import (
     parse_request,
     to_xml,
 )
-from conformance.wire.values import ObjectPathRef
 from conformance.world import World, clean_up, create_task
 
 CATALOGUE = catalogue()

@@ -25,8 +25,7 @@ from conformance.checks import Level, verify
 from conformance.shapes import catalogue
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
-from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder, ValueObject, scope_error
-from conformance.wire.values import ObjectPathRef
+from conformance.wire import SELECT_ALL, ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
 CATALOGUE = catalogue()
 WM = "Microsoft.SharePoint.WorkManagement.Client."

@@ -29,8 +29,7 @@ from conformance.shapes import Catalogue, catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.wire.values import ObjectPathRef
+from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
 from conformance.world import create_task
 
 CATALOGUE = catalogue()

@@ -55,12 +55,12 @@ from conformance.verdicts import Outcome, Verdicts
 from conformance.wire import (
     SELECT_ALL,
     MalformedResponse,
+    ObjectPathRef,
     QueryProperty,
     QuerySpec,
     RequestBuilder,
     scope_error,
 )
-from conformance.wire.values import ObjectPathRef
 
 CATALOGUE = catalogue()
 WM = "Microsoft.SharePoint.WorkManagement.Client."

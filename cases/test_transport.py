@@ -30,8 +30,7 @@ from conformance.probe import REQUEST_CONTEXT_TYPE_ID
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
-from conformance.wire import NS, QuerySpec, RequestBuilder
-from conformance.wire.values import ObjectPathRef
+from conformance.wire import NS, ObjectPathRef, QuerySpec, RequestBuilder
 
 PROTOCOL = "ms-csom"
 HEADER, ERROR_VALUE = "3.1.4.1.8.1.5", "3.1.4.1.8.1.2"

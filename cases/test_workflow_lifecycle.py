@@ -38,8 +38,7 @@ from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
 from conformance.target import CsomReply, Target
 from conformance.verdicts import Outcome, Verdicts
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.wire.values import ObjectPathRef
+from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
 from conformance.world import World
 from conformance.world_wf import (
     WF,

@@ -220,7 +220,7 @@ def equals(actual: Any, expected: Any, what: str = "value") -> None:
 )
 def escaped_solidus(value: Any, unescaped: Collection[str]) -> None:
     """``unescaped``: the special values the answer wrote as a stock JSON encoder does
-    (:attr:`conformance.wire.Response.unescaped`)."""
+    (the wire codec's :attr:`Response.unescaped`)."""
     if isinstance(value, str) and value in unescaped:
         kind = value[1 : value.index("(")]
         raise Violation(

@@ -3,7 +3,7 @@
 A class is reachable from its constructor or through an object-path property or method of a
 reachable class (a collection's items through the collection). :func:`plan_routes` finds the
 shortest route to every class, preferring routes that do not write and need fewer arguments;
-:func:`follow` writes a route into a :class:`~conformance.wire.RequestBuilder`, taking each
+:func:`follow` writes a route into a :class:`RequestBuilder`, taking each
 argument from an :class:`Arguments` source. The only knowledge not in the spec data is how to
 reach the current Web (MS-CSOM's ``RequestContext.Current.Web``), which workflow classes need.
 """
@@ -20,8 +20,7 @@ from typing import Any, Literal
 
 from conformance.shapes import ARRAY_OF, Catalogue
 from conformance.spec.model import Parameter, SpecType
-from conformance.wire import RequestBuilder
-from conformance.wire.values import ObjectPathRef
+from conformance.wire import ObjectPathRef, RequestBuilder
 
 WEB = "Microsoft.SharePoint.Client.Web"
 REQUEST_CONTEXT_TYPE_ID = "3747adcd-a3c3-41b9-bfab-4a64dd2f1e0a"  # MS-CSOM SP.RequestContext

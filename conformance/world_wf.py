@@ -29,8 +29,7 @@ from typing import Any
 from conformance.probe import web
 from conformance.shapes import Catalogue
 from conformance.target import CsomReply, Target
-from conformance.wire import QuerySpec, RequestBuilder, scope_error
-from conformance.wire.values import ObjectPathRef, ValueObject
+from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
 WF = "Microsoft.SharePoint.Client.WorkflowServices."
 # A workflow that waits a day, so its instances stay running for suspend, resume, cancel and

@@ -26,7 +26,7 @@ from conformance.faults.csom import (
 from conformance.faults.jsontext import SPECIAL, CsomAnswer, members, typed_objects, walk
 from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
 from conformance.spec.model import SpecType
-from conformance.wire.values import decode_special
+from conformance.wire import decode_special
 
 Edit = Callable[[CsomAnswer], tuple[Change, ...]]
 

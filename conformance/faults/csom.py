@@ -16,10 +16,26 @@ from uuid import UUID
 
 from conformance.faults.model import Change, HttpRequest
 from conformance.shapes import Catalogue, catalogue
-from conformance.spec.model import Method, Property, SpecType
-from conformance.wire import request as rq
-from conformance.wire.errors import WireError
-from conformance.wire.values import CsomValue
+from conformance.spec.model import Method as SpecMethod
+from conformance.spec.model import Property as SpecProperty
+from conformance.spec.model import SpecType
+from conformance.wire import (
+    Action,
+    Constructor,
+    CsomValue,
+    ExceptionHandlingScopeSimple,
+    Method,
+    MethodAction,
+    ObjectPath,
+    Property,
+    Query,
+    Request,
+    Scope,
+    StaticProperty,
+    WireError,
+    parse_request,
+    to_xml,
+)
 
 # MS-CSOM sections, as /work/shared/notes/csom-wire.md quotes them (we have no MS-CSOM text)
 MS_CSOM = "ms-csom"
@@ -66,11 +82,11 @@ def protocol_of(spec_type: SpecType) -> str:
     return spec().protocol_of[spec_type.name]
 
 
-def member(spec_type: SpecType | None, name: str) -> Property | None:
+def member(spec_type: SpecType | None, name: str) -> SpecProperty | None:
     return next((p for p in spec_type.properties if p.name == name), None) if spec_type else None
 
 
-def method_of(spec_type: SpecType | None, name: str) -> Method | None:
+def method_of(spec_type: SpecType | None, name: str) -> SpecMethod | None:
     return next((m for m in spec_type.methods if m.name == name), None) if spec_type else None
 
 
@@ -105,25 +121,25 @@ def method_change(spec_type: SpecType | None, name: str, detail: str, fallback: 
 # ------------------------------------------------------------------------------------------ requests
 
 
-def parse(request: HttpRequest) -> rq.Request | None:
+def parse(request: HttpRequest) -> Request | None:
     """The ProcessQuery request, or None when it is not one the codec accepts."""
     if request.method != "POST" or request.endpoint != "csom":
         return None
     try:
-        return rq.parse_request(request.body)
+        return parse_request(request.body)
     except (WireError, ValueError):
         return None
 
 
-def with_request(http: HttpRequest, request: rq.Request) -> HttpRequest:
+def with_request(http: HttpRequest, request: Request) -> HttpRequest:
     """``http`` carrying ``request`` as its body instead."""
-    return replace(http, body=rq.to_xml(request))
+    return replace(http, body=to_xml(request))
 
 
 class Typed:
     """The spec types of a request's object paths (None where the spec tables cannot tell)."""
 
-    def __init__(self, request: rq.Request) -> None:
+    def __init__(self, request: Request) -> None:
         self.request = request
         self._types: dict[int, SpecType | None] = {}
 
@@ -144,46 +160,44 @@ class Typed:
         return self._types[path_id]
 
     @staticmethod
-    def _evaluate(path: rq.ObjectPath | None, parent: SpecType | None) -> SpecType | None:
-        if isinstance(path, rq.Constructor) or (
-            isinstance(path, rq.StaticProperty) and path.name == "Current"
-        ):
+    def _evaluate(path: ObjectPath | None, parent: SpecType | None) -> SpecType | None:
+        if isinstance(path, Constructor) or (isinstance(path, StaticProperty) and path.name == "Current"):
             return _by_type_id().get(path.type_id)  # a new object, or the type's current one
-        if isinstance(path, rq.Property):
+        if isinstance(path, Property):
             prop = member(parent, path.name)
             return spec().types.get(prop.type) if prop else None
-        if isinstance(path, rq.Method):
+        if isinstance(path, Method):
             method = method_of(parent, path.name)
             return spec().types.get(method.return_type or "") if method else None
         return None
 
-    def method(self, node: rq.Method | rq.MethodAction) -> tuple[SpecType | None, Method | None]:
+    def method(self, node: Method | MethodAction) -> tuple[SpecType | None, SpecMethod | None]:
         """The type a call is made on and the spec method it calls."""
-        owner = self.of(node.parent_id if isinstance(node, rq.Method) else node.object_path_id)
+        owner = self.of(node.parent_id if isinstance(node, Method) else node.object_path_id)
         return owner, method_of(owner, node.name)
 
 
-def calls(request: rq.Request, name: str) -> Iterator[rq.Method | rq.MethodAction]:
+def calls(request: Request, name: str) -> Iterator[Method | MethodAction]:
     """Every call of method ``name``: Method object paths and Method actions (also inside scopes)."""
     for path in request.object_paths:
-        if isinstance(path, rq.Method) and path.name == name:
+        if isinstance(path, Method) and path.name == name:
             yield path
     for action in request.iter_actions():
-        if isinstance(action, rq.MethodAction) and action.name == name:
+        if isinstance(action, MethodAction) and action.name == name:
             yield action
 
 
-def queries_on(request: rq.Request, path_ids: set[int]) -> Iterator[rq.Query]:
+def queries_on(request: Request, path_ids: set[int]) -> Iterator[Query]:
     """The Query actions that read one of ``path_ids``."""
     for action in request.iter_actions():
-        if isinstance(action, rq.Query) and action.object_path_id in path_ids:
+        if isinstance(action, Query) and action.object_path_id in path_ids:
             yield action
 
 
-def result_ids(request: rq.Request, call: rq.Method | rq.MethodAction) -> set[int]:
+def result_ids(request: Request, call: Method | MethodAction) -> set[int]:
     """The action ids whose results hold what ``call`` returned: its own (a Method action) or the
     Query actions on its path (a Method object path)."""
-    if isinstance(call, rq.MethodAction):
+    if isinstance(call, MethodAction):
         return {call.id}
     return {query.id for query in queries_on(request, {call.id})}
 
@@ -197,7 +211,7 @@ _BODIES = (
 )  # scope bodies of scope actions
 
 
-def map_actions(request: rq.Request, change: Callable[[rq.Action], rq.Action | None]) -> rq.Request:
+def map_actions(request: Request, change: Callable[[Action], Action | None]) -> Request:
     """``request`` with every action (also inside scopes) replaced by ``change(action)``; None drops it."""
 
     def each(actions: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -213,24 +227,24 @@ def map_actions(request: rq.Request, change: Callable[[rq.Action], rq.Action | N
 
 def _inside(node: Any, each: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> Any:
     """A scope-like node with ``each`` applied to the action lists it holds."""
-    if isinstance(node, rq.ExceptionHandlingScopeSimple | rq.Scope):
+    if isinstance(node, ExceptionHandlingScopeSimple | Scope):
         return replace(node, actions=each(node.actions))
     scopes = {name: _inside(getattr(node, name), each) for name in _BODIES if getattr(node, name, None)}
     return replace(node, **scopes) if scopes else node
 
 
-def map_paths(request: rq.Request, change: Callable[[rq.ObjectPath], rq.ObjectPath]) -> rq.Request:
+def map_paths(request: Request, change: Callable[[ObjectPath], ObjectPath]) -> Request:
     return replace(request, object_paths=tuple(change(path) for path in request.object_paths))
 
 
 def _scoped(node: Any) -> tuple[Any, ...]:
     """The action lists and scope bodies directly inside a scope-like node."""
-    if isinstance(node, rq.ExceptionHandlingScopeSimple | rq.Scope):
+    if isinstance(node, ExceptionHandlingScopeSimple | Scope):
         return node.actions
     return tuple(getattr(node, name) for name in _BODIES if getattr(node, name, None))
 
 
-def taken_ids(request: rq.Request) -> set[int]:
+def taken_ids(request: Request) -> set[int]:
     """Every id the request uses: object paths, actions, scope bodies."""
     taken = {path.id for path in request.object_paths}
     pending = list(request.actions)
@@ -241,7 +255,7 @@ def taken_ids(request: rq.Request) -> set[int]:
     return taken
 
 
-def evaluated(request: rq.Request, path_id: int) -> bool:
+def evaluated(request: Request, path_id: int) -> bool:
     """Whether some action reaches object path ``path_id`` (its own path or one below it), so that
     the server evaluates it."""
     for action in request.iter_actions():

@@ -46,8 +46,7 @@ from conformance.faults.model import (
     ResponseRewrite,
 )
 from conformance.shapes import INT_RANGES
-from conformance.wire import request as rq
-from conformance.wire.values import CsomValue, Null, ObjectPathRef
+from conformance.wire import Action, CsomValue, Method, MethodAction, Null, ObjectPathRef, SetProperty
 
 MIN_DATE = dt.datetime(1, 1, 1)
 
@@ -154,7 +153,7 @@ def wrong_types_accepted(request: HttpRequest, context: Context) -> RequestRewri
     changes: list[Change] = []
 
     def fix_call(node: Any) -> Any:
-        if not isinstance(node, rq.Method | rq.MethodAction):
+        if not isinstance(node, Method | MethodAction):
             return node
         owner, method = typed.method(node)
         if method is None or len(method.parameters) != len(node.parameters):
@@ -169,8 +168,8 @@ def wrong_types_accepted(request: HttpRequest, context: Context) -> RequestRewri
             changes.append(method_change(owner, node.name, detail, (MS_CSOM, PROCESSING)))
         return replace(node, parameters=tuple(fixed))
 
-    def fix_set(action: rq.Action) -> rq.Action:
-        if not isinstance(action, rq.SetProperty):
+    def fix_set(action: Action) -> Action:
+        if not isinstance(action, SetProperty):
             return fix_call(action)
         owner = typed.of(action.object_path_id)
         prop = member(owner, action.name)

@@ -30,7 +30,7 @@ from conformance.faults.csom import (
 from conformance.faults.jsontext import CsomAnswer, typed_objects
 from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
 from conformance.spec.model import SpecType
-from conformance.wire import request as rq
+from conformance.wire import Request, SetProperty
 
 WMCSOM = "ms-wmcsom"
 READ_SECTION = (WMCSOM, wm_method_section("SortableSession", "ReadTasks"))
@@ -38,7 +38,7 @@ DELETE_SECTION = (WMCSOM, wm_method_section("UserOrderedSession", "DeleteTask"))
 TASK = spec().types[WM + "Task"].short_name
 
 
-def task_lists(request: rq.Request, answer: CsomAnswer) -> Iterator[tuple[SpecType | None, list[Any]]]:
+def task_lists(request: Request, answer: CsomAnswer) -> Iterator[tuple[SpecType | None, list[Any]]]:
     """(the session type, the task list) of every ReadTasks result in the answer."""
     typed = Typed(request)
     for call in calls(request, "ReadTasks"):
@@ -128,7 +128,7 @@ class Remembered:
     deleted: frozenset[int] = frozenset()
 
 
-def _deleted(request: rq.Request, answer: CsomAnswer) -> set[int]:
+def _deleted(request: Request, answer: CsomAnswer) -> set[int]:
     """The tasks this request deleted: DeleteTask calls whose TaskWriteResult, when read, has no error
     (none when the request as a whole failed: which actions ran is not knowable)."""
     if answer.header.get("ErrorInfo") is not None:
@@ -143,12 +143,12 @@ def _deleted(request: rq.Request, answer: CsomAnswer) -> set[int]:
     return deleted
 
 
-def _id_filter(request: rq.Request) -> set[int] | None:
+def _id_filter(request: Request) -> set[int] | None:
     """The ids the request's TaskFilter.IdsToFilterBy restricts reads to (None: no such filter)."""
     lists = [
         action.value
         for action in request.iter_actions()
-        if isinstance(action, rq.SetProperty)
+        if isinstance(action, SetProperty)
         and action.name == "IdsToFilterBy"
         and isinstance(action.value, tuple)
     ]

@@ -45,9 +45,20 @@ from conformance.faults.model import (
     RequestRewrite,
     ResponseRewrite,
 )
-from conformance.wire import QuerySpec, RequestBuilder, to_xml
-from conformance.wire import request as rq
-from conformance.wire.values import CsomValue, ObjectPathRef
+from conformance.wire import (
+    Action,
+    CsomValue,
+    Method,
+    MethodAction,
+    ObjectPathRef,
+    Property,
+    Query,
+    QuerySpec,
+    Request,
+    RequestBuilder,
+    SetProperty,
+    to_xml,
+)
 
 WMCSOM = "ms-wmcsom"
 UPDATE, CREATE = "UpdateTaskWithLocalizedValue", "CreateTask"
@@ -69,7 +80,7 @@ INVALID_INPUT = _enum_value("WriteFieldErrorType", "InvalidInput")
 # ------------------------------------------------------------------------------------ update
 
 
-def _updates(request: rq.Request) -> list[rq.Method | rq.MethodAction]:
+def _updates(request: Request) -> list[Method | MethodAction]:
     """The UpdateTaskWithLocalizedValue calls that name a field (taskKey, field, value)."""
     return [
         call for call in calls(request, UPDATE)
@@ -85,7 +96,7 @@ def _without_field(request: HttpRequest, context: Context) -> RequestRewrite:
     typed = Typed(parsed)
 
     def blank(node: Any) -> Any:
-        if node.id not in targets or not isinstance(node, rq.Method | rq.MethodAction):
+        if node.id not in targets or not isinstance(node, Method | MethodAction):
             return node
         key, field, value = node.parameters
         empty = CsomValue(field.type, NO_FIELD) if isinstance(field, CsomValue) else NO_FIELD
@@ -134,16 +145,16 @@ def _read_new_ids(request: HttpRequest, context: Context) -> RequestRewrite:
     parsed = parse(request)
     creates = [
         call for call in (calls(parsed, CREATE) if parsed else ())
-        if isinstance(call, rq.Method) and evaluated(parsed, call.id)
+        if isinstance(call, Method) and evaluated(parsed, call.id)
     ]  # fmt: skip
     if parsed is None or not creates:
         return RequestRewrite(request)
     next_id = max(taken_ids(parsed)) + 1
     paths, queries = [], []
     for n, call in enumerate(creates):
-        result = rq.Property(next_id + 2 * n, call.id, "Result")
+        result = Property(next_id + 2 * n, call.id, "Result")
         paths.append(result)
-        queries.append(rq.Query(next_id + 2 * n + 1, result.id, QuerySpec.select("Id")))
+        queries.append(Query(next_id + 2 * n + 1, result.id, QuerySpec.select("Id")))
     rewritten = replace(
         parsed, object_paths=(*parsed.object_paths, *paths), actions=(*parsed.actions, *queries)
     )
@@ -208,7 +219,7 @@ def set_property_dropped(request: HttpRequest, context: Context) -> RequestRewri
     typed = Typed(parsed)
     saved: dict[int, tuple[Any, str]] = {}  # object path -> (the type saving it, the saving method)
     for action in parsed.iter_actions():
-        if isinstance(action, rq.MethodAction):
+        if isinstance(action, MethodAction):
             owner, method = typed.method(action)
             if method is not None and method.return_type is None:
                 for parameter in action.parameters:
@@ -216,8 +227,8 @@ def set_property_dropped(request: HttpRequest, context: Context) -> RequestRewri
                         saved[parameter.path_id] = (owner, action.name)
     dropped: list[Change] = []
 
-    def drop(action: rq.Action) -> rq.Action | None:
-        if isinstance(action, rq.SetProperty) and action.object_path_id in saved:
+    def drop(action: Action) -> Action | None:
+        if isinstance(action, SetProperty) and action.object_path_id in saved:
             owner, method = saved[action.object_path_id]
             detail = f"SetProperty {action.name} = {action.value!r} before {method} not forwarded"
             dropped.append(method_change(owner, method, detail, SAVE_SECTION))

@@ -17,10 +17,20 @@ Build and write a request, parse it on the server side, answer, and read the ans
     response = parse_response(reply)                                # MalformedResponse if not CSOM
     response.raise_for_error()                                      # CsomError for an ErrorInfo
     assert object_type(response.results[load]) == "SP.WorkManagement.OM.UserSettings"
+
+Import from here only: the modules behind this face are private, each one noun or one direction.
+The request: ``_nodes`` (object paths, actions, scopes), ``_builder`` (:class:`RequestBuilder`),
+``_write`` (:func:`to_xml`, :func:`encode_value`), ``_read`` (:func:`parse_request`,
+:func:`decode_value`), ``_validate`` (the Id space) and ``_canonical``. The values: ``_values`` (the
+model), ``_scalars`` (scalar text in the XML), ``_xml`` (namespace and element helpers) and ``_json``
+(the response's JSON). The response: ``_response``. Every error: ``_errors``.
 """
 
-from .errors import CsomError, MalformedRequest, MalformedResponse, WireError
-from .request import (
+from ._builder import RequestBuilder
+from ._canonical import canonical
+from ._errors import CsomError, MalformedRequest, MalformedResponse, WireError
+from ._json import decode_json, decode_special, from_json, to_json
+from ._nodes import (
     SELECT_ALL,
     Action,
     ConditionalScope,
@@ -40,19 +50,15 @@ from .request import (
     QueryProperty,
     QuerySpec,
     Request,
-    RequestBuilder,
     Scope,
     SetProperty,
     SetStaticProperty,
     StaticMethod,
     StaticMethodAction,
     StaticProperty,
-    canonical,
-    parse_request,
-    to_xml,
-    validate_request,
 )
-from .response import (
+from ._read import decode_value, parse_request
+from ._response import (
     ErrorInfo,
     Header,
     Response,
@@ -64,8 +70,9 @@ from .response import (
     parse_response,
     scope_error,
 )
-from .values import (
-    NS,
+from ._validate import validate_request
+from ._values import (
+    INTEGER_RANGES,
     NULL,
     CsomValue,
     Dictionary,
@@ -73,16 +80,13 @@ from .values import (
     ObjectPathRef,
     Value,
     ValueObject,
-    decode_json,
-    decode_special,
-    decode_value,
-    encode_value,
-    from_json,
     normalize,
-    to_json,
 )
+from ._write import encode_value, to_xml
+from ._xml import NS
 
 __all__ = [
+    "INTEGER_RANGES",
     "NS",
     "NULL",
     "SELECT_ALL",

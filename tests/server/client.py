@@ -20,10 +20,10 @@ from conformance.wire import (
     Request,
     RequestBuilder,
     Response,
+    child_items,
     parse_response,
     to_xml,
 )
-from conformance.wire.response import child_items
 
 SITE = "/sites/probe"
 WSM_TYPE_ID = load_csom("ms-spwfcsom").type("SP.WorkflowServices.WorkflowServicesManager").type_id

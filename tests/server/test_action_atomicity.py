@@ -16,8 +16,7 @@ import pytest
 
 from conformance.server import ReferenceServer
 from conformance.server.csom.objects import ARGUMENT
-from conformance.wire import ObjectPathRef, RequestBuilder
-from conformance.wire.response import scope_error
+from conformance.wire import ObjectPathRef, RequestBuilder, scope_error
 from tests.server.client import CsomClient, read_tasks, tasks_of, wm_type_id
 
 MISSING_TASK = 987_654

@@ -7,8 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from conformance.server import ReferenceServer
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.wire.response import object_identity
+from conformance.wire import QuerySpec, RequestBuilder, object_identity
 from tests.server.client import TASK_FIELDS, CsomClient, create_tasks, read_tasks, tasks_of
 
 CLIENTS = 50

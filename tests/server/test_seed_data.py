@@ -10,8 +10,7 @@ import pytest
 
 from conformance.server import ReferenceServer
 from conformance.server.wf.store import WorkflowStatus
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.wire.response import child_items
+from conformance.wire import QuerySpec, RequestBuilder, child_items
 from tests.server import serve
 from tests.server.client import (
     WSM_TYPE_ID,

@@ -24,8 +24,7 @@ from conformance.server.wf.store import WorkflowStatus
 from conformance.spec.data import load_csom, specs_dir
 from conformance.spec.errata import load_errata
 from conformance.spec.model import Example
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.wire.values import NS, encode_value
+from conformance.wire import NS, QuerySpec, RequestBuilder, encode_value
 from tests.server.client import CsomClient, instance_service, query_web_and_tasks_list
 
 ERRATA = {e.id for e in load_errata(specs_dir() / "errata.toml")}

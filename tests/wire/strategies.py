@@ -7,6 +7,7 @@ from datetime import timedelta, timezone
 from hypothesis import strategies as st
 
 from conformance.wire import (
+    INTEGER_RANGES,
     NULL,
     ConditionalScope,
     Constructor,
@@ -37,7 +38,6 @@ from conformance.wire import (
     StaticProperty,
     ValueObject,
 )
-from conformance.wire.values import INTEGER_RANGES
 
 # Characters XML 1.0 can carry (no C0 controls but tab/LF/CR, no surrogates, no U+FFFE/U+FFFF).
 XML_CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from("\t\n\r")

@@ -25,9 +25,8 @@ from conformance.server.csom.engine import error_info, execute
 from conformance.server.csom.objects import Context, CsomFault
 from conformance.server.csom.typesystem import type_system
 from conformance.server.db import Busy, Database
-from conformance.wire import MalformedRequest, parse_request
-from conformance.wire import request as rq
-from conformance.wire.response import Header, encode_response
+from conformance.wire import Header, MalformedRequest, encode_response, parse_request
+from conformance.wire import Request as CsomRequest
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _process(db: Database, parsed: rq.Request, user: int, web_url: str, correlation: str) -> Response:
+def _process(db: Database, parsed: CsomRequest, user: int, web_url: str, correlation: str) -> Response:
     try:
         with db.transaction() as conn:
             ctx = Context(conn, user, web_url, correlation)

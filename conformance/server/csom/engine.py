@@ -24,9 +24,36 @@ from conformance.server.csom.objects import Context, CsomFault, ServerCollection
 from conformance.server.csom.typesystem import TypeInfo, TypeSystem
 from conformance.server.wf.identity import resolve_spec_identity
 from conformance.spec.model import Parameter
-from conformance.wire import request as rq
-from conformance.wire.response import ErrorInfo
-from conformance.wire.values import CsomValue, Dictionary, Null, ObjectPathRef, ValueObject
+from conformance.wire import (
+    Action,
+    ConditionalScope,
+    Constructor,
+    CsomValue,
+    Dictionary,
+    ErrorInfo,
+    ExceptionHandlingScope,
+    ExceptionHandlingScopeSimple,
+    Expression,
+    ExpressionConstant,
+    Identity,
+    Method,
+    MethodAction,
+    Null,
+    ObjectIdentityQuery,
+    ObjectPath,
+    ObjectPathAction,
+    ObjectPathRef,
+    Property,
+    Query,
+    QueryProperty,
+    QuerySpec,
+    Request,
+    SetProperty,
+    StaticMethod,
+    StaticMethodAction,
+    StaticProperty,
+    ValueObject,
+)
 
 INT_RANGES = {
     "CSOM Int32": (-(2**31), 2**31 - 1),
@@ -39,7 +66,7 @@ INT_RANGES = {
 class Run:
     """The state of one request being processed."""
 
-    request: rq.Request
+    request: Request
     ctx: Context
     types: TypeSystem
     cache: dict[int, Any] = field(default_factory=dict)
@@ -53,7 +80,7 @@ def error_info(fault: CsomFault, correlation_id: str) -> ErrorInfo:
     return ErrorInfo(fault.code, fault.message, fault.value, fault.type_name, correlation_id)
 
 
-def execute(request: rq.Request, ctx: Context, types: TypeSystem) -> list[tuple[int, Any]]:
+def execute(request: Request, ctx: Context, types: TypeSystem) -> list[tuple[int, Any]]:
     """The result pairs of a request; raises CsomFault on the first unhandled error."""
     run = Run(request, ctx, types)
     _savepoint(run)  # the request's own (COMMIT releases it), shared by actions until one writes
@@ -80,25 +107,25 @@ def _type_by_id(run: Run, type_id: UUID) -> TypeInfo:
     return info
 
 
-def _evaluate(run: Run, path: rq.ObjectPath) -> Any:
-    if isinstance(path, rq.Constructor):
+def _evaluate(run: Run, path: ObjectPath) -> Any:
+    if isinstance(path, Constructor):
         info = _type_by_id(run, path.type_id)
         spec_params = info.constructor.parameters if info.constructor else None
         if info.spec is not None and info.constructor is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no constructor")
         return info.cls(run.ctx, *_arguments(run, spec_params, path.parameters, info.short_name))
-    if isinstance(path, (rq.StaticProperty, rq.StaticMethod)):
+    if isinstance(path, (StaticProperty, StaticMethod)):
         info = _type_by_id(run, path.type_id)
         static = getattr(info.cls, f"static_{path.name}", None)
         if static is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no static member {path.name!r}")
         args = _arguments(run, None, getattr(path, "parameters", ()), path.name)
         return static(run.ctx, *args)
-    if isinstance(path, rq.Property):
+    if isinstance(path, Property):
         return _get_property(run, _object(run, path.parent_id), path.name)
-    if isinstance(path, rq.Method):
+    if isinstance(path, Method):
         return _call(run, _object(run, path.parent_id), path.name, path.parameters)
-    if isinstance(path, rq.Identity):
+    if isinstance(path, Identity):
         return _identity(run, path.name)
     raise CsomFault(om.INVALID_QUERY, f"unsupported object path {type(path).__name__}")
 
@@ -278,9 +305,7 @@ def _check_enum(run: Run, enum_name: str, value: int, where: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ results
-def serialize(
-    run: Run, value: Any, query: rq.QuerySpec | None = None, child: rq.QuerySpec | None = None
-) -> Any:
+def serialize(run: Run, value: Any, query: QuerySpec | None = None, child: QuerySpec | None = None) -> Any:
     """A result value as JSON-ready Python (dates, GUIDs and bytes left for the encoder)."""
     if isinstance(value, ServerObject):
         return _serialize_object(run, value, query, child)
@@ -291,17 +316,15 @@ def serialize(
     return value
 
 
-def _serialize_object(
-    run: Run, obj: ServerObject, query: rq.QuerySpec | None, child: rq.QuerySpec | None
-) -> dict:
+def _serialize_object(run: Run, obj: ServerObject, query: QuerySpec | None, child: QuerySpec | None) -> dict:
     info = run.types.of(obj)
     out: dict[str, Any] = {"_ObjectType_": info.short_name}
     identity = obj.identity()
     if identity is not None:
         out["_ObjectIdentity_"] = identity
-    query = query or rq.QuerySpec(True)
+    query = query or QuerySpec(True)
     names = list(info.default_properties) if query.select_all_properties else []
-    nested: dict[str, rq.QueryProperty] = {}
+    nested: dict[str, QueryProperty] = {}
     for prop in query.properties:
         if prop.name not in names:
             names.append(prop.name)
@@ -311,7 +334,7 @@ def _serialize_object(
         value = _get_property(run, obj, name)
         out[name] = serialize(run, value, sub.query if sub else None, sub.child_item_query if sub else None)
     if isinstance(obj, ServerCollection):
-        item_query = child or rq.QuerySpec(True)
+        item_query = child or QuerySpec(True)
         out["_Child_Items_"] = [_serialize_object(run, item, item_query, None) for item in obj.items(run.ctx)]
     return out
 
@@ -327,7 +350,7 @@ def _release(run: Run) -> None:
     run.marks.pop()
 
 
-def _action(run: Run, action: rq.Action) -> None:
+def _action(run: Run, action: Action) -> None:
     """Run one action all-or-nothing: a fault undoes the action's own writes (a savepoint) and
     forgets the object paths it evaluated, so nothing of a failed action outlives it. When nothing
     was written since the newest savepoint, rolling back to it undoes exactly this action's writes,
@@ -351,10 +374,10 @@ def _action(run: Run, action: rq.Action) -> None:
         _release(run)
 
 
-def _dispatch(run: Run, action: rq.Action) -> None:
-    if isinstance(action, rq.ObjectPathAction):
+def _dispatch(run: Run, action: Action) -> None:
+    if isinstance(action, ObjectPathAction):
         run.results.append((action.id, {"IsNull": _path(run, action.object_path_id) is None}))
-    elif isinstance(action, rq.Query):
+    elif isinstance(action, Query):
         if _path(run, action.object_path_id) is None:
             # a null object reads as null (JSOM loads a TaskWriteResult's Result even when no task
             # came back, example 4.3's pattern, and expects null, not a fault that loses the request)
@@ -362,34 +385,34 @@ def _dispatch(run: Run, action: rq.Action) -> None:
             return
         obj = _object(run, action.object_path_id)
         run.results.append((action.id, serialize(run, obj, action.query, action.child_item_query)))
-    elif isinstance(action, rq.MethodAction):
+    elif isinstance(action, MethodAction):
         obj = _object(run, action.object_path_id)
         result = _call(run, obj, action.name, action.parameters)
         method = run.types.of(obj).methods.get(action.name)
         if method is None or method.return_type is not None:
             run.results.append((action.id, serialize(run, result)))
-    elif isinstance(action, rq.StaticMethodAction):
+    elif isinstance(action, StaticMethodAction):
         info = _type_by_id(run, action.type_id)
         static = getattr(info.cls, f"static_{action.name}", None)
         if static is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no static method {action.name!r}")
         result = static(run.ctx, *_arguments(run, None, action.parameters, action.name))
         run.results.append((action.id, serialize(run, result)))
-    elif isinstance(action, rq.SetProperty):
+    elif isinstance(action, SetProperty):
         _set_property(run, _object(run, action.object_path_id), action.name, action.value)
-    elif isinstance(action, rq.ObjectIdentityQuery):
+    elif isinstance(action, ObjectIdentityQuery):
         run.results.append((action.id, {"_ObjectIdentity_": _object(run, action.object_path_id).identity()}))
-    elif isinstance(action, rq.ExceptionHandlingScopeSimple):
+    elif isinstance(action, ExceptionHandlingScopeSimple):
         fault = _guarded(run, action.actions)
         run.results.append((action.id, _scope_result(run, fault)))
-    elif isinstance(action, rq.ExceptionHandlingScope):
+    elif isinstance(action, ExceptionHandlingScope):
         fault = _guarded(run, action.try_scope.actions)
         if fault is not None and action.catch_scope is not None:
             _run_all(run, action.catch_scope.actions)
         if action.finally_scope is not None:
             _run_all(run, action.finally_scope.actions)
         run.results.append((action.id, _scope_result(run, fault)))
-    elif isinstance(action, rq.ConditionalScope):
+    elif isinstance(action, ConditionalScope):
         outcome = _test(run, action.test)
         run.results.append((action.id, {"Test": outcome}))
         branch = action.if_true if outcome else action.if_false
@@ -399,12 +422,12 @@ def _dispatch(run: Run, action: rq.Action) -> None:
         raise CsomFault(om.INVALID_QUERY, f"unsupported action {type(action).__name__}")
 
 
-def _run_all(run: Run, actions: tuple[rq.Action, ...]) -> None:
+def _run_all(run: Run, actions: tuple[Action, ...]) -> None:
     for nested in actions:
         _action(run, nested)
 
 
-def _guarded(run: Run, actions: tuple[rq.Action, ...]) -> CsomFault | None:
+def _guarded(run: Run, actions: tuple[Action, ...]) -> CsomFault | None:
     try:
         _run_all(run, actions)
     except CsomFault as fault:
@@ -429,9 +452,9 @@ _COMPARE = {
 }
 
 
-def _test(run: Run, node: rq.Expression | rq.ExpressionConstant) -> Any:
+def _test(run: Run, node: Expression | ExpressionConstant) -> Any:
     """Evaluate a ConditionalScope test: comparisons and logic over properties and constants."""
-    if isinstance(node, rq.ExpressionConstant):
+    if isinstance(node, ExpressionConstant):
         return _plain(run, node.value)
     operands = [_test(run, o) for o in node.operands]
     try:

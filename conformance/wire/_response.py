@@ -2,7 +2,7 @@
 
 :func:`parse_response` never raises anything but :class:`MalformedResponse` on bad input. Results are
 decoded JSON with the CSOM special strings turned into ``datetime``/``UUID``/``bytes`` (see
-:func:`conformance.wire.values.from_json`); objects stay plain dicts, read with :func:`object_type`,
+:func:`~conformance.wire.from_json`); objects stay plain dicts, read with :func:`object_type`,
 :func:`object_identity`, :func:`child_items`, :func:`is_null` and :func:`scope_error`.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CsomError, MalformedResponse, snippet
-from .values import decode_json, to_json
+from ._errors import CsomError, MalformedResponse, snippet
+from ._json import decode_json, to_json
 
 
 def _optional_str(container: Mapping[str, Any], key: str, context: str) -> str | None:
@@ -168,7 +168,7 @@ def _decode_body(body: bytes | str) -> str:
 
 
 def parse_response(body: bytes | str, *, require_escaped_solidus: bool = True) -> Response:
-    """Parse a ProcessQuery response body. See :func:`~conformance.wire.values.decode_json` for
+    """Parse a ProcessQuery response body. See :func:`~conformance.wire.decode_json` for
     ``require_escaped_solidus``. Raises :class:`MalformedResponse` and nothing else on bad input."""
     document, unescaped = decode_json(_decode_body(body), require_escaped_solidus=require_escaped_solidus)
     if not isinstance(document, list):
