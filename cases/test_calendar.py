@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 
 from conformance import calendar_schema as schema
-from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Level, verify
+from conformance import checks
+from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.checks import Site, verify
 from conformance.server.seed import CALENDAR_MEMBER_ENVS
 from conformance.spec.data import specs_dir
 from conformance.spec.errata import load_errata
@@ -110,12 +111,13 @@ def answers(target: Target) -> Answers:
 
 def _document(exchange: Exchange, media: str) -> dict[str, Any]:
     """A 200 answer decoded to the JSON shape (XML by the spec types)."""
-    verify("http-status", exchange, 200, section=STATUS_CODES, evidence=[exchange])
-    verify("body-parses", exchange, SYNTAX[media], section=BODY, evidence=[exchange])
+    verify(Site(STATUS_CODES, evidence=(exchange,)), checks.http_status, exchange, 200)
+    at = Site(BODY, evidence=(exchange,))
+    verify(at, checks.body_parses, exchange, SYNTAX[media])
     if media == XML:
         return schema.xml_to_json(schema.parse_xml(exchange.response_body))
     document = exchange.json()
-    verify("json-schema", document, {"type": "object"}, section=BODY, evidence=[exchange])
+    verify(at, checks.json_schema, document, {"type": "object"})
     return document
 
 
@@ -166,15 +168,15 @@ def test_parameter_combination(
             pytest.skip(f"the caller's member id is unknown on this target: set {MEMBER_ENV}")
         params = {n: members.current if v == CURRENT else v for n, v in params.items()}
     exchange = answers.get(media, **params)
-    evidence = [exchange]
-    verify("http-status", exchange, 200, section=STATUS_CODES, evidence=evidence)
-    verify("content-type", exchange, media, section=BODY, evidence=evidence)
-    verify("body-parses", exchange, SYNTAX[media], section=BODY, evidence=evidence)
+    verify(Site(STATUS_CODES, evidence=(exchange,)), checks.http_status, exchange, 200)
+    body = Site(BODY, evidence=(exchange,))
+    verify(body, checks.content_type, exchange, media)
+    verify(body, checks.body_parses, exchange, SYNTAX[media])
     if media == JSON:
-        verify("json-schema", exchange.json(), schema.json_schema(), section=BODY, evidence=evidence)
+        verify(body, checks.json_schema, exchange.json(), schema.json_schema())
         return
     root = schema.parse_xml(exchange.response_body)
-    verify("xml-schema", schema.known_only(root), schema.xml_schema(root), section=BODY, evidence=evidence)
+    verify(body, checks.xml_schema, schema.known_only(root), schema.xml_schema(root))
 
 
 # ------------------------------------------------------------------------------------------ fields
@@ -212,24 +214,23 @@ def test_field(spec: FieldCase, answers: Answers) -> None:
     """Every field of every entry is present with the spec's type (JSON type, XML lexical form),
     and every value of a field the spec restricts (values, a range, a lower bound) is allowed."""
     exchange = answers.get(spec.media, **WITH_TASKS)
-    evidence = [exchange]
     document = _document(exchange, spec.media)
     value_schema = schema.field_schema(spec.field, values=spec.values)
     group = next((g for g in GROUPS if spec.field in g.fields), None)
-    where = {"section": spec.section, "level": spec.level, "evidence": evidence}
+    where = Site(spec.section, spec.level, (exchange,))
     if group is None:  # outside the entries: the message, absent or null on success
         *containers, name = spec.field.path.split(".")
         node = _walk(document, containers)
         if isinstance(node, dict) and name in node:
-            verify("json-schema", node[name], value_schema, **where)
+            verify(where, checks.json_schema, node[name], value_schema)
         return
     entries = _entries(document, group)
     if not entries:
         pytest.skip(f"the target returned no {group.name} entries between {WIDE[FROM]} and {WIDE[TO]}")
     name = schema.leaf_name(spec.field)
     for entry in entries:
-        verify("property-present", entry, name, **where)
-        verify("json-schema", entry[name], value_schema, **where)
+        verify(where, checks.property_present, entry, name)
+        verify(where, checks.json_schema, entry[name], value_schema)
 
 
 # ------------------------------------------------------------------------------------------ period
@@ -296,9 +297,12 @@ def test_period_end_inclusive(group: schema.Group, bound: Bound, level: Level, a
     found = [_identity(group, e) for e in _entries(_document(exchange, JSON), group) if isinstance(e, dict)]
     what = f"{group.name} entries from {period[FROM]} to {period[TO]}"
     verify(
-        "contains", found, _identity(group, entry), what=what, section=PARAMETERS_SECTION, level=level,
-        evidence=[exchange],
-    )  # fmt: skip
+        Site(PARAMETERS_SECTION, level, (exchange,)),
+        checks.contains,
+        found,
+        _identity(group, entry),
+        what=what,
+    )
 
 
 @pytest.mark.parametrize(
@@ -316,9 +320,12 @@ def test_entries_within_period(group: schema.Group, answers: Answers) -> None:
     # a date that does not parse is the field cases' to judge
     outside = [d for d in dates if (day := schema.parse_datetime(d)) and not lo <= day.date() <= hi]
     verify(
-        "equals", outside, [], what=f"{group.name} dates outside {lo}..{hi}", section=PARAMETERS_SECTION,
-        evidence=[exchange],
-    )  # fmt: skip
+        Site(PARAMETERS_SECTION, evidence=(exchange,)),
+        checks.equals,
+        outside,
+        [],
+        what=f"{group.name} dates outside {lo}..{hi}",
+    )
 
 
 def _comparable(group: schema.Group, document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -335,10 +342,12 @@ def test_xml_and_json_answers_agree(group: schema.Group, answers: Answers) -> No
     """The same query answered as XML and as JSON gives the same entries (one resource, two media types)."""
     as_json, as_xml = answers.get(JSON, **WITH_TASKS), answers.get(XML, **WITH_TASKS)
     verify(
-        "equals", _comparable(group, _document(as_xml, XML)), _comparable(group, _document(as_json, JSON)),
-        what=f"{group.name} in the XML answer as in the JSON one", section=BODY, level="semantic",
-        evidence=[as_json, as_xml],
-    )  # fmt: skip
+        Site(BODY, "semantic", (as_json, as_xml)),
+        checks.equals,
+        _comparable(group, _document(as_xml, XML)),
+        _comparable(group, _document(as_json, JSON)),
+        what=f"{group.name} in the XML answer as in the JSON one",
+    )
 
 
 # -------------------------------------------------------------------------------------- parameters
@@ -359,7 +368,9 @@ def test_include_tasks_default(value: str | None, answers: Answers) -> None:
         pytest.skip(f"no due tasks between {WIDE[FROM]} and {WIDE[TO]}: the default cannot be told from true")
     exchange = answers.get(JSON, **WIDE, **({INCLUDE_TASKS: value} if value else {}))
     tasks = _entries(_document(exchange, JSON), TASKS)
-    verify("equals", tasks, [], what=f"{TASKS.name} entries", section=PARAMETERS_SECTION, evidence=[exchange])
+    verify(
+        Site(PARAMETERS_SECTION, evidence=(exchange,)), checks.equals, tasks, [], what=f"{TASKS.name} entries"
+    )
 
 
 @pytest.mark.parametrize(
@@ -373,9 +384,12 @@ def test_member_omitted_is_current_user(media: str, answers: Answers, members: M
     explicit = answers.get(media, **WITH_TASKS, **{MEMBER: members.current})
     actual, expected = (_document(e, media).get("Result") for e in (omitted, explicit))
     verify(
-        "equals", actual, expected, what=f"the Result for {MEMBER}={members.current}",
-        section=PARAMETERS_SECTION, evidence=[omitted, explicit],
-    )  # fmt: skip
+        Site(PARAMETERS_SECTION, evidence=(omitted, explicit)),
+        checks.equals,
+        actual,
+        expected,
+        what=f"the Result for {MEMBER}={members.current}",
+    )
 
 
 def _identities(document: dict[str, Any]) -> dict[str, list[str]]:
@@ -403,9 +417,12 @@ def test_member_is_that_members_calendar(media: str, answers: Answers, members: 
         pytest.skip(f"neither the caller's calendar nor member {members.viewable}'s has entries between "
                     f"{WIDE[FROM]} and {WIDE[TO]}: they cannot be told apart")  # fmt: skip
     verify(
-        "differs", other_entries, own_entries, what=f"the entries for {MEMBER}={members.viewable}",
-        section=PARAMETERS_SECTION, level="semantic", evidence=[own, other],
-    )  # fmt: skip
+        Site(PARAMETERS_SECTION, "semantic", (own, other)),
+        checks.differs,
+        other_entries,
+        own_entries,
+        what=f"the entries for {MEMBER}={members.viewable}",
+    )
 
 
 # ---------------------------------------------------------------------------------- status codes
@@ -426,7 +443,7 @@ def test_unauthorized(caller: str, target: Target, run_options: RunOptions) -> N
     credentials = STRANGERS[caller](run_options.run_id)
     with target.as_caller(credentials) as stranger:
         exchange = stranger.rest(ENDPOINT.path, WIDE, JSON)
-    verify("http-status", exchange, 401, section=STATUS_CODES, evidence=[exchange])
+    verify(Site(STATUS_CODES, evidence=(exchange,)), checks.http_status, exchange, 401)
 
 
 @pytest.mark.parametrize("media", [case(_meta("403", "forbidden", STATUS_CODES), JSON)])
@@ -435,14 +452,14 @@ def test_forbidden_member(media: str, answers: Answers, members: Members) -> Non
     if members.forbidden is None:
         pytest.skip(f"no member the caller may not view is known on this target: set {FORBIDDEN_ENV}")
     exchange = answers.get(media, **WIDE, **{MEMBER: members.forbidden})
-    verify("http-status", exchange, 403, section=STATUS_CODES, evidence=[exchange])
+    verify(Site(STATUS_CODES, evidence=(exchange,)), checks.http_status, exchange, 403)
 
 
 @pytest.mark.parametrize("accept", [case(_meta("406", "not-acceptable", STATUS_CODES), UNSUPPORTED_MEDIA)])
 def test_unsupported_accept(accept: str, answers: Answers) -> None:
     """An Accept header naming none of the spec's content types is answered 406."""
     exchange = answers.get(accept, **WIDE)
-    verify("http-status", exchange, 406, section=STATUS_CODES, evidence=[exchange])
+    verify(Site(STATUS_CODES, evidence=(exchange,)), checks.http_status, exchange, 406)
 
 
 # The text lists no status for bad parameters (erratum rest-from-to-required): any 4xx will do,
@@ -462,7 +479,7 @@ BAD_PARAMETERS = {
 def test_bad_parameters(name: str, answers: Answers) -> None:
     """Missing or unparseable parameters are the client's fault: 4xx, never 200 or 500."""
     exchange = answers.get(JSON, **BAD_PARAMETERS[name])
-    verify("client-error", exchange, section=STATUS_CODES, level="semantic", evidence=[exchange])
+    verify(Site(STATUS_CODES, "semantic", (exchange,)), checks.client_error, exchange)
 
 
 ERROR_MESSAGE = {
@@ -479,6 +496,6 @@ ERROR_MESSAGE = {
 def test_error_message(name: str, answers: Answers) -> None:
     """The body is "the calendar items, or an error message": a refused request says why."""
     exchange = answers.get(JSON, **BAD_PARAMETERS[name])
-    evidence = [exchange]
-    verify("body-parses", exchange, "json", section=BODY, level="semantic", evidence=evidence)
-    verify("json-schema", exchange.json(), ERROR_MESSAGE, section=BODY, level="semantic", evidence=evidence)
+    at = Site(BODY, "semantic", (exchange,))
+    verify(at, checks.body_parses, exchange, "json")
+    verify(at, checks.json_schema, exchange.json(), ERROR_MESSAGE)

@@ -39,8 +39,9 @@ from typing import Any
 
 import pytest
 
+from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Violation, verify
+from conformance.checks import Site, Violation, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID, web, writes
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
@@ -529,21 +530,19 @@ def replays(target: Target, run_options: RunOptions) -> Iterator[dict[tuple[str,
 
 
 def _judge(variant: Variant, replay: Replay, reply: CsomReply) -> None:
-    section, evidence = variant.example.section, [reply.exchange]
+    at = Site(variant.example.section, "semantic", (reply.exchange,))
     header = reply.response.header if reply.response else None
     if variant.printed and header is not None and header.error_info is not None:
         # the erratum lets a target refuse the printed form
-        verify("error-info", reply, section=section, level="semantic", evidence=evidence)
+        verify(at, checks.error_info, reply)
         return
-    verify("no-error", reply, section=section, level="semantic", evidence=evidence)
+    verify(at, checks.no_error, reply)
     results = raw_results(reply.exchange)
     expected = variant.example.response or []
     for action_id, value in zip(expected[1::2], expected[2::2], strict=True):
-        verify("result-present", reply, action_id, section=section, level="semantic", evidence=evidence)
+        verify(at, checks.result_present, reply, action_id)
         schema = shape_of(value, replay.items)
-        verify(
-            "json-schema", results[action_id], schema, section=section, level="semantic", evidence=evidence
-        )
+        verify(at, checks.json_schema, results[action_id], schema)
 
 
 @pytest.mark.parametrize("variant", [case(v.meta, v) for v in VARIANTS])

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
-from conformance.checks import Level, verify
+from conformance import checks
+from conformance.case import CaseMeta, Level, case
+from conformance.checks import Site, verify
 from conformance.shapes import catalogue
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
@@ -59,9 +60,7 @@ class Read:
         return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     def ok(self, section: str, level: Level = "must") -> None:
-        verify(
-            "scope-ok", self.reply, self.scope, section=section, level=level, evidence=[self.reply.exchange]
-        )
+        verify(Site(section, level, (self.reply.exchange,)), checks.scope_ok, self.reply, self.scope)
 
 
 def _locations(builder: RequestBuilder) -> tuple[int, int]:
@@ -132,18 +131,11 @@ def test_location_without_parent_is_minus_one(meta: CaseMeta, locations: Read) -
         if loc.get("ParentId") != -1
         and (loc.get("ParentId") not in ids or loc.get("ParentId") == loc.get("Id"))
     )
-    evidence = [locations.reply.exchange]
+    at = Site(meta.section, evidence=(locations.reply.exchange,))
     what = "(Id, ParentId) of locations whose ParentId is neither -1 nor another of the user's locations"
-    verify("equals", orphans, [], what=what, section=meta.section, evidence=evidence)
+    verify(at, checks.equals, orphans, [], what=what)
     parents = [loc.get("ParentId") for loc in found]
-    verify(
-        "contains",
-        parents,
-        -1,
-        what="ParentIds (the hierarchy has a root)",
-        section=meta.section,
-        evidence=evidence,
-    )
+    verify(at, checks.contains, parents, -1, what="ParentIds (the hierarchy has a root)")
 
 
 def _descendants(found: list[dict[str, Any]], root: int) -> set[int]:
@@ -171,16 +163,15 @@ def test_location_filter_keeps_the_listed_locations(
     tasks = {t.get("Id"): t.get("LocationId") for t in filtered_reads.every.items()}
     if not {location for location in tasks.values() if location in filtered_reads.by_location}:
         pytest.skip("no task of this user is in one of its locations")
-    evidence = [filtered_reads.every.reply.exchange]
+    at = Site(meta.section, "should", (filtered_reads.every.reply.exchange,))
     for location, read in filtered_reads.by_location.items():
         read.ok(meta.section, "should")
         returned = {t.get("Id") for t in read.items()}
         inside = _descendants(locations.items(), location)
         dropped = sorted(t for t, where in tasks.items() if where == location and t not in returned)
         outside = sorted(t for t in returned if tasks.get(t) not in inside)
-        where = {"section": meta.section, "level": "should", "evidence": evidence}
-        verify("equals", dropped, [], what=f"tasks of location {location} missing from its filter", **where)
-        verify("equals", outside, [], what=f"tasks outside location {location} in its filter", **where)
+        verify(at, checks.equals, dropped, [], what=f"tasks of location {location} missing from its filter")
+        verify(at, checks.equals, outside, [], what=f"tasks outside location {location} in its filter")
 
 
 # ---------------------------------------------------------------------------------- colour updates
@@ -245,10 +236,12 @@ def test_display_setting_colour_applies(meta: CaseMeta, colour_update: ColourUpd
     colour_update.after.ok(meta.section, "semantic")
     colours = {loc.get("Id"): loc.get("Color") for loc in colour_update.after.items()}
     verify(
-        "equals", colours.get(colour_update.location), colour_update.colour,
-        what=f"Color of location {colour_update.location} after SetUserSettings", section=meta.section,
-        level="semantic", evidence=[colour_update.after.reply.exchange],
-    )  # fmt: skip
+        Site(meta.section, "semantic", (colour_update.after.reply.exchange,)),
+        checks.equals,
+        colours.get(colour_update.location),
+        colour_update.colour,
+        what=f"Color of location {colour_update.location} after SetUserSettings",
+    )
 
 
 @pytest.mark.parametrize("meta", [case(ID, ID)])
@@ -257,6 +250,9 @@ def test_display_setting_changes_only_its_location(meta: CaseMeta, colour_update
     colours = {loc.get("Id"): loc.get("Color") for loc in colour_update.after.items()}
     others = {i: c for i, c in colour_update.before.items() if i != colour_update.location}
     verify(
-        "equals", {i: colours.get(i) for i in others}, others, what="colours of the other locations",
-        section=meta.section, level="semantic", evidence=[colour_update.after.reply.exchange],
-    )  # fmt: skip
+        Site(meta.section, "semantic", (colour_update.after.reply.exchange,)),
+        checks.equals,
+        {i: colours.get(i) for i in others},
+        others,
+        what="colours of the other locations",
+    )

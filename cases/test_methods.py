@@ -11,13 +11,15 @@ when the destructive cases run, which the plugin sorts last.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 
+from conformance import checks
 from conformance.case import PROFILES, CaseMeta, RunOptions, case
-from conformance.checks import verify
+from conformance.checks import Site, verify
 from conformance.generate import examples, strategy_for
 from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
 from conformance.shapes import catalogue
@@ -196,24 +198,15 @@ def test_method_call(spec_type: SpecType, method: Method, request: pytest.Fixtur
     outcomes = _skip_unless_sent(spec_type, (spec_type.name, method.name), request.getfixturevalue(fixture))
     schema = _return_schema(method)
     for index, outcome in enumerate(outcomes):
-        evidence = [outcome.reply.exchange]
+        at = Site(method.section, evidence=(outcome.reply.exchange,))
         if index == 0:
-            verify(
-                "scope-ok",
-                outcome.reply,
-                outcome.scope_id,
-                section=method.section,
-                level="semantic",
-                evidence=evidence,
-            )
-        verify("no-error", outcome.reply, section=method.section, evidence=evidence)
+            verify(replace(at, level="semantic"), checks.scope_ok, outcome.reply, outcome.scope_id)
+        verify(at, checks.no_error, outcome.reply)
         if index and scope_error(outcome.reply.response.results.get(outcome.scope_id)) is not None:
             continue  # a generated call the target refused
         if schema is not None:
-            verify(
-                "result-present", outcome.reply, outcome.result_id, section=method.section, evidence=evidence
-            )
-            verify("json-schema", outcome.raw(), schema, section=method.section, evidence=evidence)
+            verify(at, checks.result_present, outcome.reply, outcome.result_id)
+            verify(at, checks.json_schema, outcome.raw(), schema)
 
 
 # -------------------------------------------------------------------------------------- negative
@@ -272,12 +265,10 @@ def test_method_negative(spec_type: SpecType, method: Method, negative_calls: Ou
     """A server that checks its input refuses each spoiled call (neither spec nor MS-CSOM says MUST)."""
     for outcome in _skip_unless_sent(spec_type, (spec_type.name, method.name), negative_calls):
         verify(
-            "scope-error",
+            Site(method.section, "semantic", (outcome.reply.exchange,)),
+            checks.scope_refused,
             outcome.reply,
             outcome.scope_id,
-            section=method.section,
-            level="semantic",
-            evidence=[outcome.reply.exchange],
         )
 
 
@@ -312,9 +303,9 @@ def constructed(target: Target, arguments: Arguments, run_options: RunOptions) -
 )
 def test_constructor(spec_type: SpecType, constructed: Outcomes) -> None:
     (outcome,) = constructed[spec_type.name]
-    section, evidence = spec_type.constructor.section, [outcome.reply.exchange]
-    verify("scope-ok", outcome.reply, outcome.scope_id, section=section, evidence=evidence)
-    verify("object-type", outcome.raw(), spec_type.short_name, section=section, evidence=evidence)
+    at = Site(spec_type.constructor.section, evidence=(outcome.reply.exchange,))
+    verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
+    verify(at, checks.object_type, outcome.raw(), spec_type.short_name)
 
 
 # ----------------------------------------------------------------------------------- enum values
@@ -398,21 +389,14 @@ def test_enum_value(enum: SpecType, value: EnumValue, enum_values_sent: Outcomes
             "--read-only run): the value can only be observed when the target produces it"
         )
     (outcome,) = enum_values_sent[(enum.name, value.value)]
-    evidence = [outcome.reply.exchange]
-    verify("scope-ok", outcome.reply, outcome.scope_id, section=value.section, evidence=evidence)
+    at = Site(value.section, evidence=(outcome.reply.exchange,))
+    verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
     carrier = _carrier(enum)
     if carrier is None:
         return  # sent as a parameter and accepted; nothing to read back
     read = outcome.raw()
-    verify("property-present", read, carrier[1], section=value.section, evidence=evidence)
-    verify(
-        "equals",
-        read[carrier[1]],
-        value.value,
-        f"{carrier[1]} read back as the number",
-        section=value.section,
-        evidence=evidence,
-    )
+    verify(at, checks.property_present, read, carrier[1])
+    verify(at, checks.equals, read[carrier[1]], value.value, f"{carrier[1]} read back as the number")
 
 
 # ------------------------------------------------------------------------------ read-only properties
@@ -458,10 +442,8 @@ def test_read_only_property_not_settable(
         pytest.skip("no route to this class in the spec tables")
     (outcome,) = read_only_sets[(spec_type.name, prop.name)]
     verify(
-        "scope-error",
+        Site(prop.section, "semantic", (outcome.reply.exchange,)),
+        checks.scope_refused,
         outcome.reply,
         outcome.scope_id,
-        section=prop.section,
-        level="semantic",
-        evidence=[outcome.reply.exchange],
     )

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
+from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import verify
+from conformance.checks import Site, verify
 from conformance.probe import Arguments, Route, follow
 from conformance.shapes import Catalogue, catalogue
 from conformance.snapshots import Outcome, Probe, send_batched
@@ -158,8 +159,8 @@ def _judged(session: SpecType, reads: dict[Read, Outcome]) -> dict[Read, list[An
     """The task ids of every read, each read verified to have succeeded."""
     section = session.method("ReadTasks").section
     for outcome in reads.values():
-        verify("scope-ok", outcome.reply, outcome.scope_id, section=section, level="semantic",
-               evidence=[outcome.reply.exchange])  # fmt: skip
+        at = Site(section, "semantic", (outcome.reply.exchange,))
+        verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
     return {read: _ids(outcome) for read, outcome in reads.items()}
 
 
@@ -170,11 +171,8 @@ def test_read_tasks_lists_each_task_once(session: SpecType, task_reads: TaskRead
     for read, ids in _judged(session, reads).items():
         repeated = sorted({i for i in ids if ids.count(i) > 1}, key=str)
         asked = "all tasks" if read.ids is None else f"tasks {list(read.ids)}"
-        verify(
-            "equals", repeated, [], what=f"tasks listed more than once by ReadTasks of {asked}",
-            section=session.method("ReadTasks").section, level="semantic",
-            evidence=[reads[read].reply.exchange],
-        )  # fmt: skip
+        at = Site(session.method("ReadTasks").section, "semantic", (reads[read].reply.exchange,))
+        verify(at, checks.equals, repeated, [], what=f"tasks listed more than once by ReadTasks of {asked}")
 
 
 @pytest.mark.parametrize("session", [case(_read_meta(s, "every-task", True), s) for s in SESSIONS])
@@ -187,11 +185,9 @@ def test_read_tasks_returns_every_task(session: SpecType, task_reads: TaskReads)
     together = Read(session.name, task_reads.created)
     found_alone = [i for i in task_reads.created if i in ids[Read(session.name, (i,))]]
     missing = [i for i in found_alone if i not in ids[together]]
-    verify(
-        "equals", missing, [], what=f"tasks found alone but missing from ReadTasks of {list(together.ids)}",
-        section=session.method("ReadTasks").section, level="semantic",
-        evidence=[reads[together].reply.exchange],
-    )  # fmt: skip
+    at = Site(session.method("ReadTasks").section, "semantic", (reads[together].reply.exchange,))
+    what = f"tasks found alone but missing from ReadTasks of {list(together.ids)}"
+    verify(at, checks.equals, missing, [], what=what)
 
 
 # ------------------------------------------------------------------------------------- settings
@@ -267,21 +263,16 @@ def _setting_meta(name: str) -> CaseMeta:
 def test_saved_setting_reads_back(name: str, settings_round_trip: SettingsRoundTrip) -> None:
     """A setting saved with SetUserSettings is what GetUserSettings returns afterwards."""
     trip = settings_round_trip
-    read = {"section": LOAD.section, "level": "semantic"}
-    verify("no-error", trip.before.reply, **read, evidence=[trip.before.reply.exchange])
+    verify(Site(LOAD.section, "semantic", (trip.before.reply.exchange,)), checks.no_error, trip.before.reply)
     if name not in trip.written or trip.save is None or trip.after is None:
         pytest.skip(f"GetUserSettings returned no integer {name}: there is no value to change")
-    saved = {
-        "section": SAVE.section,
-        "level": "semantic",
-        "evidence": [trip.save.exchange, trip.after.reply.exchange],
-    }
-    verify("no-error", trip.save, **saved)
-    verify("no-error", trip.after.reply, **read, evidence=[trip.after.reply.exchange])
+    saved = Site(SAVE.section, "semantic", (trip.save.exchange, trip.after.reply.exchange))
+    verify(saved, checks.no_error, trip.save)
+    verify(Site(LOAD.section, "semantic", (trip.after.reply.exchange,)), checks.no_error, trip.after.reply)
     verify(
-        "equals",
+        saved,
+        checks.equals,
         trip.after.values.get(name),
         trip.written[name],
         what=f"{name} read back after {SAVE.name}",
-        **saved,
     )

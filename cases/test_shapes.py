@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from conformance import checks
 from conformance.case import CaseMeta, case
-from conformance.checks import verify
+from conformance.checks import Site, verify
 from conformance.probe import plan_routes, route_writes
 from conformance.shapes import catalogue
 from conformance.snapshots import Snapshot
@@ -38,20 +39,18 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
     snapshot = snapshots.get(spec_type.name)
     if snapshot is None:
         pytest.skip("--read-only: reaching this class needs a call that writes")
-    evidence = [snapshot.reply.exchange]
+    evidence = (snapshot.reply.exchange,)
     verify(
-        "scope-ok",
+        Site(snapshot.route[-1].section, evidence=evidence),
+        checks.scope_ok,
         snapshot.reply,
         snapshot.outcome.scope_id,
-        section=snapshot.route[-1].section,
-        evidence=evidence,
     )
     verify(
-        "result-present",
+        Site(spec_type.section, evidence=evidence),
+        checks.result_present,
         snapshot.reply,
         snapshot.outcome.result_id,
-        section=spec_type.section,
-        evidence=evidence,
     )
     value = snapshot.raw()
     if value is None and snapshot.items:
@@ -65,11 +64,10 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
 def test_object_type(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
     verify(
-        "object-type",
+        Site(spec_type.section, evidence=(snapshot.reply.exchange,)),
+        checks.object_type,
         value,
         spec_type.short_name,
-        section=spec_type.section,
-        evidence=[snapshot.reply.exchange],
     )
 
 
@@ -84,12 +82,12 @@ def _property_cases() -> list[Any]:
 @pytest.mark.parametrize(("spec_type", "prop"), _property_cases())
 def test_property_shape(spec_type: SpecType, prop: Property, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
-    evidence = [snapshot.reply.exchange]
+    at = Site(prop.section, evidence=(snapshot.reply.exchange,))
     if prop.kind == "objectpath" and (not isinstance(value, dict) or prop.name not in value):
         return  # object-path properties come back only when queried; checked with their own class
-    verify("property-present", value, prop.name, section=prop.section, evidence=evidence)
+    verify(at, checks.property_present, value, prop.name)
     schema = {"$defs": CATALOGUE.object_schema(spec_type)["$defs"], **CATALOGUE.schema_for(prop.type)}
-    verify("json-schema", value[prop.name], schema, section=prop.section, evidence=evidence)
+    verify(at, checks.json_schema, value[prop.name], schema)
 
 
 @pytest.mark.parametrize(
@@ -99,9 +97,11 @@ def test_property_shape(spec_type: SpecType, prop: Property, snapshots: dict[str
 def test_object_schema(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
     verify(
-        "json-schema", value, CATALOGUE.object_schema(spec_type), section=spec_type.section,
-        evidence=[snapshot.reply.exchange],
-    )  # fmt: skip
+        Site(spec_type.section, evidence=(snapshot.reply.exchange,)),
+        checks.json_schema,
+        value,
+        CATALOGUE.object_schema(spec_type),
+    )
 
 
 def _special_value_meta(spec_type: SpecType, prop: Property) -> CaseMeta:
@@ -127,6 +127,8 @@ def test_special_value_form(spec_type: SpecType, prop: Property, snapshots: dict
         pytest.skip(f"the target sent {prop.name} as {written!r}: no DateTime or Guid written to judge")
     assert snapshot.reply.response is not None  # _object verified the answer
     verify(
-        "escaped-solidus", written, snapshot.reply.response.unescaped, section=SPECIAL_VALUES[1],
-        level="semantic", evidence=[snapshot.reply.exchange],
-    )  # fmt: skip
+        Site(SPECIAL_VALUES[1], "semantic", (snapshot.reply.exchange,)),
+        checks.escaped_solidus,
+        written,
+        snapshot.reply.response.unescaped,
+    )

@@ -25,8 +25,9 @@ from typing import Any
 
 import pytest
 
+from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import verify
+from conformance.checks import Site, verify
 from conformance.probe import Arguments, Route, follow, plan_routes, route_writes, writes
 from conformance.shapes import catalogue
 from conformance.snapshots import Outcome, Probe, Snapshot, send_batched
@@ -155,17 +156,16 @@ def test_enum_values_decoded(
             for name in carriers.get(obj.get("_ObjectType_"), ()):
                 if name in obj:
                     verify(
-                        "json-schema",
+                        Site(enum.section, evidence=(snapshot.reply.exchange,)),
+                        checks.json_schema,
                         obj[name],
                         schema,
-                        section=enum.section,
-                        evidence=[snapshot.reply.exchange],
                     )
                     judged += 1
     for outcome in enum_returns.get(enum.name, []):
         value = outcome.raw()
         if value is not None:
-            verify("json-schema", value, schema, section=enum.section, evidence=[outcome.reply.exchange])
+            verify(Site(enum.section, evidence=(outcome.reply.exchange,)), checks.json_schema, value, schema)
             judged += 1
     if not judged:
         pytest.skip(f"the target returned no value of {enum.short_name} in this session")
@@ -206,6 +206,8 @@ def _sending_writes(enum: SpecType) -> bool:
 def test_unknown_enum_number_refused(enum: SpecType, unknown_sent: dict[Any, list[Outcome]]) -> None:
     (outcome,) = unknown_sent[enum.name]
     verify(
-        "scope-error", outcome.reply, outcome.scope_id, section=enum.section, level="semantic",
-        evidence=[outcome.reply.exchange],
-    )  # fmt: skip
+        Site(enum.section, "semantic", (outcome.reply.exchange,)),
+        checks.scope_refused,
+        outcome.reply,
+        outcome.scope_id,
+    )

@@ -24,15 +24,16 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, ParamSpec
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Level
+from conformance import checks
+from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.checks import Check
 from conformance.generate import EDGE_STRINGS, XML_TEXT
 from conformance.lanes import run_lanes
 from conformance.shapes import catalogue
@@ -62,6 +63,7 @@ from conformance.wire import (
     scope_error,
 )
 
+P = ParamSpec("P")  # a check's own parameters, through the judging helper
 CATALOGUE = catalogue()
 WM = "Microsoft.SharePoint.WorkManagement.Client."
 PROTOCOL = "ms-wmcsom"
@@ -489,26 +491,26 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     # ---- judging
 
-    def _judge(self, site: Site, check: str, *args: Any, reply: CsomReply, **kwargs: Any) -> bool:
-        return self.run.verdicts.judge(site, check, *args, evidence=[reply.exchange], **kwargs)
+    def _judge(
+        self, site: Site, reply: CsomReply, check: Check[P], /, *args: P.args, **kwargs: P.kwargs
+    ) -> bool:
+        return self.run.verdicts.judge(site, [reply.exchange], check, *args, **kwargs)
 
     def _outcome(self, reply: CsomReply, planned: Planned, site: Site, kind: Kind) -> dict[str, Any] | None:
         """Judge a TaskWriteResult; returns it when the write was taken, else None."""
-        if kind == "valid" and not self._judge(site, "scope-ok", reply, planned.scope, reply=reply):
+        if kind == "valid" and not self._judge(site, reply, checks.scope_ok, reply, planned.scope):
             return None
         result = reply.response.results.get(planned.query) if reply.response else None
         if not isinstance(result, dict) or _failed(reply, planned.scope):
             return None  # a fault instead of an Error value: a refusal of an edge or invalid value
         error = result.get("Error")
-        self._judge(ERROR_ENUM, "json-schema", error, ERROR_SCHEMA, reply=reply)
+        self._judge(ERROR_ENUM, reply, checks.json_schema, error, ERROR_SCHEMA)
         if kind == "valid":
             self._judge(
-                site, "equals", error, NO_ERROR, what="Error (NoValue: the value was taken)", reply=reply
+                site, reply, checks.equals, error, NO_ERROR, what="Error (NoValue: the value was taken)"
             )
         elif kind == "invalid":
-            self._judge(
-                site, "contains", REFUSALS, error, what="Error values refusing the value", reply=reply
-            )
+            self._judge(site, reply, checks.contains, REFUSALS, error, what="Error values refusing the value")
         return result if error == NO_ERROR else None
 
     def _expect(self, reply: CsomReply, result: dict[str, Any], readbacks: list[Readback]) -> None:
@@ -521,9 +523,13 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     def _check_readback(self, readback: Readback, task: dict[str, Any], reply: CsomReply) -> None:
         self._judge(
-            readback.site, "equals", _seen(readback.prop, task.get(readback.prop)), readback.wanted,
-            what=f"{readback.prop} of task {readback.task_id}", reply=reply,
-        )  # fmt: skip
+            readback.site,
+            reply,
+            checks.equals,
+            _seen(readback.prop, task.get(readback.prop)),
+            readback.wanted,
+            what=f"{readback.prop} of task {readback.task_id}",
+        )
 
     def _readback(self, task_id: int, prop: str, write: Write, site: Site | None = None) -> Readback:
         if site is None:
@@ -568,7 +574,7 @@ class TaskLifecycle(RuleBasedStateMachine):
                 reply, write, CREATED, _weakest(*(w.kind for w in values.values()), conflict)
             )
             task = result.get("Result") if result else None
-            if result is None or not self._judge(CREATED, "property-present", task, "Id", reply=reply):
+            if result is None or not self._judge(CREATED, reply, checks.property_present, task, "Id"):
                 continue
             task_id = task["Id"]
             self.run.created.add(task_id)
@@ -671,11 +677,11 @@ class TaskLifecycle(RuleBasedStateMachine):
             builder.call(session, "ReorderTask", task, after)
         later = _read(builder, session, _task_query(builder, Query(self.model.all_ids())), ids)
         reply = self.run.target.process_query(builder.build())
-        if not self._judge(REORDER, "scope-ok", reply, scope, reply=reply):
+        if not self._judge(REORDER, reply, checks.scope_ok, reply, scope):
             return
         orders = []
         for read in (before, later):
-            if not self._judge(REORDER, "scope-ok", reply, read.scope, reply=reply):
+            if not self._judge(REORDER, reply, checks.scope_ok, reply, read.scope):
                 return
             orders.append(
                 [t.get("Id") for t in _children(reply, read) or () if t.get("Id") in self.model.tasks]
@@ -684,15 +690,15 @@ class TaskLifecycle(RuleBasedStateMachine):
             return  # the task went missing: the CreateTask/DeleteTask sites judge that
         position = orders[1].index(task)
         previous = orders[1][position - 1] if position else None
-        self._judge(REORDER, "equals", previous, after, what=f"the task before task {task}", reply=reply)
+        self._judge(REORDER, reply, checks.equals, previous, after, what=f"the task before task {task}")
         wanted = moved_after(orders[0], task, after)
         self._judge(
             REORDER_OTHERS,
-            "equals",
+            reply,
+            checks.equals,
             orders[1],
             wanted,
             what="the user's order of the run's tasks",
-            reply=reply,
         )
 
     @precondition(lambda self: self.model.tasks)
@@ -737,19 +743,19 @@ class TaskLifecycle(RuleBasedStateMachine):
             self.model.delete(task_id)
             self.run.deleted.add(task_id)
         returned = _children(reply, read)
-        if gone and self._judge(ABSENT, "scope-ok", reply, read.scope, reply=reply) and returned is not None:
+        if gone and self._judge(ABSENT, reply, checks.scope_ok, reply, read.scope) and returned is not None:
             left = sorted({t.get("Id") for t in returned} & set(gone))
-            self._judge(ABSENT, "equals", left, [], what="deleted tasks returned by ReadTasks", reply=reply)
+            self._judge(ABSENT, reply, checks.equals, left, [], what="deleted tasks returned by ReadTasks")
         for task_id in gone:
             result = reply.response.results.get(pins[task_id].query) if reply.response else None
             error = result.get("Error") if isinstance(result, dict) else None
             self._judge(
                 DELETED_WRITE,
-                "contains",
+                reply,
+                checks.contains,
                 GONE,
                 error,
                 what=f"Error of PinTask on deleted task {task_id}",
-                reply=reply,
             )
 
     def _sweep(self, pick: Pick) -> None:
@@ -800,12 +806,12 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     def _listed(self, reply: CsomReply, returned: list[dict[str, Any]], ids: Sequence[int]) -> None:
         outside = sorted({t.get("Id") for t in returned} - set(ids), key=repr)
-        self._judge(ONLY_LISTED, "equals", outside, [], what="tasks not listed in IdsToFilterBy", reply=reply)
+        self._judge(ONLY_LISTED, reply, checks.equals, outside, [], what="tasks not listed in IdsToFilterBy")
 
     def _judge_all(self, reply: CsomReply, read: Planned) -> None:
         """The full read: every live task there with what was written, no deleted one; then the
         model takes the target's values, so each later check judges one thing only."""
-        if not self._judge(PRESENT, "scope-ok", reply, read.scope, reply=reply):
+        if not self._judge(PRESENT, reply, checks.scope_ok, reply, read.scope):
             return
         returned = _children(reply, read) or []
         self._listed(reply, returned, self.model.all_ids())
@@ -814,12 +820,18 @@ class TaskLifecycle(RuleBasedStateMachine):
         alone, evidence = self._found_alone(missing)
         evidence.insert(0, reply.exchange)
         judge = self.run.verdicts.judge
-        judge(EVERY_TASK, "equals", alone, [], what="tasks found alone but missing from ReadTasks of all",
-              evidence=evidence)  # fmt: skip
+        judge(
+            EVERY_TASK,
+            evidence,
+            checks.equals,
+            alone,
+            [],
+            what="tasks found alone but missing from ReadTasks of all",
+        )
         missing = [task_id for task_id in missing if task_id not in alone]
-        judge(PRESENT, "equals", missing, [], what="created tasks missing from ReadTasks", evidence=evidence)
+        judge(PRESENT, evidence, checks.equals, missing, [], what="created tasks missing from ReadTasks")
         left = sorted(self.model.deleted & set(tasks))
-        self._judge(ABSENT, "equals", left, [], what="deleted tasks returned by ReadTasks", reply=reply)
+        self._judge(ABSENT, reply, checks.equals, left, [], what="deleted tasks returned by ReadTasks")
         for readback in self.pending.values():
             if readback.task_id in tasks and readback.task_id in self.model.tasks:
                 self._check_readback(readback, tasks[readback.task_id], reply)
@@ -843,22 +855,22 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     def _judge_sort(self, reply: CsomReply, read: Planned, order: tuple[str, bool]) -> None:
         site = SORT[order]
-        if not self._judge(site, "scope-ok", reply, read.scope, reply=reply):
+        if not self._judge(site, reply, checks.scope_ok, reply, read.scope):
             return
         children = _children(reply, read) or []
         self._listed(reply, children, self.model.all_ids())
         returned = [t for t in children if t.get("Id") in self.model.tasks]
         missing = sorted(set(self.model.tasks) - {t.get("Id") for t in returned})
         self._judge(
-            site, "equals", missing, [], what="the run's tasks missing from the sorted read", reply=reply
+            site, reply, checks.equals, missing, [], what="the run's tasks missing from the sorted read"
         )
         prop = SORTED_BY[order[0]]
         if prop is not None:
             keys = [order_key(t.get(prop)) for t in returned]
-            self._judge(site, "ordered", keys, descending=order[1], what=f"{prop} of the tasks", reply=reply)
+            self._judge(site, reply, checks.ordered, keys, descending=order[1], what=f"{prop} of the tasks")
 
     def _judge_filter(self, reply: CsomReply, read: Planned, site: Site, query: Query) -> None:
-        if not self._judge(site, "scope-ok", reply, read.scope, reply=reply):
+        if not self._judge(site, reply, checks.scope_ok, reply, read.scope):
             return
         returned = _children(reply, read) or []
         if query.concat != "Any":  # with Any the listed ids are one clause among others
@@ -866,11 +878,9 @@ class TaskLifecycle(RuleBasedStateMachine):
         actual = {t.get("Id") for t in returned} & set(self.model.tasks)
         expected = self.model.expect(query)
         missing = sorted(expected.required - actual)
-        self._judge(
-            site, "equals", missing, [], what=f"tasks the query keeps, missing ({query})", reply=reply
-        )
+        self._judge(site, reply, checks.equals, missing, [], what=f"tasks the query keeps, missing ({query})")
         extra = sorted(actual - expected.allowed)
-        self._judge(site, "equals", extra, [], what=f"tasks the query drops, returned ({query})", reply=reply)
+        self._judge(site, reply, checks.equals, extra, [], what=f"tasks the query drops, returned ({query})")
 
 
 # ------------------------------------------------------------------------------------------ cases

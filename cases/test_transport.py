@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Level, verify
+from conformance import checks
+from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.checks import Site, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
@@ -132,12 +133,13 @@ def scoped(target: Target, run_options: RunOptions) -> Scoped:
 def _header(exchange: Exchange, section: str) -> dict[str, Any]:
     """Element 0 of the answer as sent (not through the codec, which refuses a bad header)."""
     # a CSOM answer, errors included, is HTTP 200 with a JSON array (3.1.4.1.8.2)
-    verify("http-status", exchange, 200, section=STRUCTURE, evidence=[exchange])
-    verify("content-type", exchange, "application/json", section=STRUCTURE, evidence=[exchange])
-    verify("body-parses", exchange, "json", section=section, evidence=[exchange])
+    at = Site(STRUCTURE, evidence=(exchange,))
+    verify(at, checks.http_status, exchange, 200)
+    verify(at, checks.content_type, exchange, "application/json")
+    verify(Site(section, evidence=(exchange,)), checks.body_parses, exchange, "json")
     array = exchange.json()
     shape = {"type": "array", "minItems": 1, "prefixItems": [{"type": "object"}]}
-    verify("json-schema", array, shape, section=STRUCTURE, evidence=[exchange])
+    verify(at, checks.json_schema, array, shape)
     return array[0]
 
 
@@ -169,12 +171,12 @@ ERROR_MEMBERS = (
 )
 
 
-def _judge_member(value: Any, member: Member, section: str, evidence: list[Exchange]) -> None:
-    where = {"section": section, "level": member.level, "evidence": evidence}
+def _judge_member(value: Any, member: Member, section: str, evidence: tuple[Exchange, ...]) -> None:
+    where = Site(section, member.level, evidence)
     if member.required:
-        verify("property-present", value, member.name, **where)
+        verify(where, checks.property_present, value, member.name)
     if isinstance(value, dict) and member.name in value:
-        verify("json-schema", value[member.name], member.schema, **where)
+        verify(where, checks.json_schema, value[member.name], member.schema)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +186,7 @@ def test_header_member(member: Member, read: Read, scoped: Scoped, refused: Csom
     """Element 0 of every answer carries the member (ErrorInfo: null on success; a failure handled
     by its scope leaves the request successful)."""
     for reply in (read.reply, scoped.reply, *((refused,) if member.on_error else ())):
-        _judge_member(_header(reply.exchange, HEADER), member, HEADER, [reply.exchange])
+        _judge_member(_header(reply.exchange, HEADER), member, HEADER, (reply.exchange,))
 
 
 def _error_objects(refused: CsomReply, scoped: Scoped) -> list[tuple[Any, Exchange]]:
@@ -209,8 +211,8 @@ def test_error_info_member(member: Member, refused: CsomReply, scoped: Scoped) -
     if not errors:
         pytest.skip("the target refused none of the requests meant to fail: no ErrorInfo to judge")
     for error, exchange in errors:
-        verify("json-schema", error, {"type": "object"}, section=ERROR_VALUE, evidence=[exchange])
-        _judge_member(error, member, ERROR_VALUE, [exchange])
+        verify(Site(ERROR_VALUE, evidence=(exchange,)), checks.json_schema, error, {"type": "object"})
+        _judge_member(error, member, ERROR_VALUE, (exchange,))
 
 
 # -------------------------------------------------------------------------------------- structure
@@ -219,14 +221,12 @@ def test_error_info_member(member: Member, refused: CsomReply, scoped: Scoped) -
 @pytest.mark.parametrize("item", [case(_meta("Response.ActionIds", "ids-in-order", STRUCTURE), "read")])
 def test_results_under_action_ids_in_order(item: str, read: Read) -> None:
     """Every action of the read produces a result, under its own id, in the request's order."""
-    evidence = [read.reply.exchange]
-    verify("no-error", read.reply, section=STRUCTURE, evidence=evidence)
+    at = Site(STRUCTURE, evidence=(read.reply.exchange,))
+    verify(at, checks.no_error, read.reply)
     assert read.reply.response is not None
     expected = [action.id for action in read.reply.request.actions]
     what = "result ids (the request's action ids in order)"
-    verify(
-        "equals", list(read.reply.response.results), expected, what=what, section=STRUCTURE, evidence=evidence
-    )
+    verify(at, checks.equals, list(read.reply.response.results), expected, what=what)
 
 
 @pytest.mark.parametrize(
@@ -236,10 +236,10 @@ def test_results_under_action_ids_in_order(item: str, read: Read) -> None:
 def test_object_type(short_name: str, read: Read) -> None:
     """A queried object carries its type's wire name in _ObjectType_."""
     action_id = next(i for i, name in read.objects.items() if name == short_name)
-    evidence = [read.reply.exchange]
-    verify("result-present", read.reply, action_id, section=STRUCTURE, evidence=evidence)
+    at = Site(STRUCTURE, evidence=(read.reply.exchange,))
+    verify(at, checks.result_present, read.reply, action_id)
     value = raw_results(read.reply.exchange)[action_id]
-    verify("object-type", value, short_name, section=STRUCTURE, evidence=evidence)
+    verify(at, checks.object_type, value, short_name)
 
 
 @dataclass(frozen=True)
@@ -274,17 +274,18 @@ def test_object_identity_round_trip(name: str, target: Target) -> None:
         pytest.skip(
             f"the target does not serve {name}: {first.reply.response.header.error_info.error_message}"
         )
-    where = {"section": STRUCTURE, "level": "semantic"}
-    verify("result-present", first.reply, first.query, evidence=[first.reply.exchange], **where)
+    verify(
+        Site(STRUCTURE, "semantic", (first.reply.exchange,)), checks.result_present, first.reply, first.query
+    )
     value = raw_results(first.reply.exchange)[first.query]
     identity = value.get("_ObjectIdentity_") if isinstance(value, dict) else None
     if not identity:
         pytest.skip(f"the target sent no _ObjectIdentity_ for {name}")
     again = _locate(target, lambda b: b.identity(identity))
-    evidence = [first.reply.exchange, again.reply.exchange]
-    verify("result-present", again.reply, again.query, evidence=evidence, **where)
+    where = Site(STRUCTURE, "semantic", (first.reply.exchange, again.reply.exchange))
+    verify(where, checks.result_present, again.reply, again.query)
     found = raw_results(again.reply.exchange)[again.query]
-    verify("equals", found, value, what=f"the {name} its identity names", evidence=evidence, **where)
+    verify(where, checks.equals, found, value, what=f"the {name} its identity names")
 
 
 # ---------------------------------------------------------------------------------- request errors
@@ -293,7 +294,7 @@ def test_object_identity_round_trip(name: str, target: Target) -> None:
 @pytest.mark.parametrize("item", [case(_meta("Constructor.UnknownTypeId", "error-info", PROCESSING), "type")])
 def test_unknown_type_refused(item: str, refused: CsomReply) -> None:
     """A constructor of a TypeId the server does not know is refused with an ErrorInfo."""
-    verify("error-info", refused, section=PROCESSING, evidence=[refused.exchange])
+    verify(Site(PROCESSING, evidence=(refused.exchange,)), checks.error_info, refused)
 
 
 # what fails in each scope -> (item, level): a server may ignore an unknown name in a Query's select
@@ -315,12 +316,10 @@ UNKNOWN_MEMBERS = {
 def test_unknown_member_refused(kind: str, level: Level, scoped: Scoped) -> None:
     """A call, path or query naming a member the type does not have fails (here, in its scope)."""
     verify(
-        "scope-error",
+        Site(PROCESSING, level, (scoped.reply.exchange,)),
+        checks.scope_refused,
         scoped.reply,
         scoped.scopes[kind],
-        section=PROCESSING,
-        level=level,
-        evidence=[scoped.reply.exchange],
     )
 
 
@@ -351,7 +350,7 @@ def test_malformed_request_refused(name: str, target: Target) -> None:
         headers["X-RequestDigest"] = digest
     body, level = MALFORMED[name]
     exchange = target.send("POST", target.site_url + PROCESS_QUERY, headers=headers, body=body)
-    verify("csom-refused", exchange, section=PROCESSING, level=level, evidence=[exchange])
+    verify(Site(PROCESSING, level, (exchange,)), checks.csom_refused, exchange)
 
 
 # ---------------------------------------------------------------------------------------- scopes
@@ -370,11 +369,11 @@ SCOPE_RESULT = {
 def test_scope_reports_error(kind: str, scoped: Scoped) -> None:
     """A failure inside an ExceptionHandlingScopeSimple is the scope's result {HasException: true,
     ErrorInfo}; the request itself succeeds."""
-    evidence = [scoped.reply.exchange]
-    verify("no-error", scoped.reply, section=SCOPE, evidence=evidence)
-    verify("result-present", scoped.reply, scoped.scopes[kind], section=SCOPE, evidence=evidence)
+    at = Site(SCOPE, evidence=(scoped.reply.exchange,))
+    verify(at, checks.no_error, scoped.reply)
+    verify(at, checks.result_present, scoped.reply, scoped.scopes[kind])
     result = raw_results(scoped.reply.exchange)[scoped.scopes[kind]]
-    verify("json-schema", result, SCOPE_RESULT, section=SCOPE, evidence=evidence)
+    verify(at, checks.json_schema, result, SCOPE_RESULT)
 
 
 @pytest.mark.parametrize(
@@ -382,7 +381,7 @@ def test_scope_reports_error(kind: str, scoped: Scoped) -> None:
 )
 def test_actions_after_a_failed_scope_run(item: str, scoped: Scoped) -> None:
     """An error handled by its scope does not stop the request: the next action runs."""
-    verify("result-present", scoped.reply, scoped.after, section=SCOPE, evidence=[scoped.reply.exchange])
+    verify(Site(SCOPE, evidence=(scoped.reply.exchange,)), checks.result_present, scoped.reply, scoped.after)
 
 
 # ---------------------------------------------------------------------------------------- digest
@@ -414,11 +413,11 @@ def test_context_info_carries_a_form_digest(item: str, target: Target) -> None:
     """/_api/contextinfo answers JSOM's request with the form digest JSOM needs for every write,
     also when this run's own writes need none (a bearer token)."""
     exchange = target.context_info(accept=CONTEXT_INFO_VERBOSE)
-    judged = {"section": DIGEST, "level": "semantic", "evidence": [exchange]}
-    verify("http-status", exchange, 200, **judged)
-    verify("content-type", exchange, "application/json", **judged)
-    verify("body-parses", exchange, "json", **judged)
-    verify("json-schema", exchange.json(), CONTEXT_INFO_SCHEMA, **judged)
+    judged = Site(DIGEST, "semantic", (exchange,))
+    verify(judged, checks.http_status, exchange, 200)
+    verify(judged, checks.content_type, exchange, "application/json")
+    verify(judged, checks.body_parses, exchange, "json")
+    verify(judged, checks.json_schema, exchange.json(), CONTEXT_INFO_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -463,7 +462,7 @@ def unsigned_write(target: Target, run_options: RunOptions) -> Iterator[Unsigned
 )
 def test_write_without_digest_refused(item: str, unsigned_write: UnsignedWrite) -> None:
     """A write without the form digest (and without a bearer token) is refused with an ErrorInfo."""
-    verify("error-info", unsigned_write.reply, section=DIGEST, evidence=[unsigned_write.reply.exchange])
+    verify(Site(DIGEST, evidence=(unsigned_write.reply.exchange,)), checks.error_info, unsigned_write.reply)
 
 
 @pytest.mark.parametrize(
@@ -479,6 +478,8 @@ def test_digest_error_code(item: str, unsigned_write: UnsignedWrite) -> None:
     """The refusal names the digest: one of [MS-CSOMSPT] 2.2.1's digest error codes."""
     codes = sorted(DIGEST_ERROR_CODES | {DIGEST_MISSING})
     verify(
-        "error-info", unsigned_write.reply, codes=codes, section=DIGEST, level="semantic",
-        evidence=[unsigned_write.reply.exchange],
-    )  # fmt: skip
+        Site(DIGEST, "semantic", (unsigned_write.reply.exchange,)),
+        checks.error_info,
+        unsigned_write.reply,
+        codes=codes,
+    )

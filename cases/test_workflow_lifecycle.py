@@ -24,15 +24,16 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, ParamSpec
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Level
+from conformance import checks
+from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.checks import Check
 from conformance.lanes import run_lanes
 from conformance.shapes import catalogue
 from conformance.snapshots import raw_results
@@ -53,6 +54,7 @@ from conformance.world_wf import (
     statuses,
 )
 
+P = ParamSpec("P")  # a check's own parameters, through the judging helper
 CATALOGUE = catalogue()
 PROTOCOL = "ms-spwfcsom"
 WHAT = "the workflow lifecycle"
@@ -207,11 +209,11 @@ class Answer:
     run: Run
     reply: CsomReply
 
-    def judge(self, site: CaseMeta, check: str, *args: Any, **kwargs: Any) -> bool:
-        return self.run.verdicts.judge(site, check, *args, evidence=[self.reply.exchange], **kwargs)
+    def judge(self, site: CaseMeta, check: Check[P], /, *args: P.args, **kwargs: P.kwargs) -> bool:
+        return self.run.verdicts.judge(site, [self.reply.exchange], check, *args, **kwargs)
 
     def ok(self, site: CaseMeta, scope_id: int) -> bool:
-        return self.judge(site, "scope-ok", self.reply, scope_id)
+        return self.judge(site, checks.scope_ok, self.reply, scope_id)
 
     def value(self, site: CaseMeta, read: Read) -> Any:
         """The result of a scoped read or call, None when the scope failed (judged at ``site``)."""
@@ -220,7 +222,7 @@ class Answer:
     def returned_id(self, site: CaseMeta, read: Read) -> uuid.UUID | None:
         """The GUID a SaveDefinition / PublishSubscription / Start… call returned."""
         if self.ok(site, read[0]) and self.judge(
-            site, "json-schema", raw_results(self.reply.exchange).get(read[1]), GUID
+            site, checks.json_schema, raw_results(self.reply.exchange).get(read[1]), GUID
         ):
             return scoped_result(self.reply, *read)
         return None
@@ -346,7 +348,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
                 fields = ("DefinitionId", "EventSourceId", "Name")
                 answer.judge(
                     SUBSCRIBED_READBACK,
-                    "equals",
+                    checks.equals,
                     tuple(value.get(f) for f in fields),
                     (mine.definition, mine.source_id, mine.name),
                     what=f"{fields} of subscription {mine.id}",
@@ -362,21 +364,27 @@ class WorkflowLifecycle(RuleBasedStateMachine):
                 found = sorted(str(item.get("Id")) for item in children(value))
                 for instance in self.instances.values():
                     if instance.on_item == (site is FOR_ITEM):
-                        answer.judge(site, "contains", found, str(instance.id), what="instances")
+                        answer.judge(site, checks.contains, found, str(instance.id), what="instances")
 
     def _compare_definition(self, answer: Answer, definition: Definition, read: Read) -> None:
         value = answer.value(definition.site, read)
         if value is None:
             return
         name, version = value.get("DisplayName"), value.get("DraftVersion")
-        answer.judge(definition.site, "equals", name, definition.name, what=f"DisplayName of {definition.id}")
+        answer.judge(
+            definition.site, checks.equals, name, definition.name, what=f"DisplayName of {definition.id}"
+        )
         if definition.version_known:
             what = f"DraftVersion of {definition.id}"
-            answer.judge(definition.site, "equals", version, definition.version, what=what)
+            answer.judge(definition.site, checks.equals, version, definition.version, what=what)
         if definition.published_site is not None:
             what = f"Published of {definition.id}"
             answer.judge(
-                definition.published_site, "equals", value.get("Published"), definition.published, what=what
+                definition.published_site,
+                checks.equals,
+                value.get("Published"),
+                definition.published,
+                what=what,
             )
         # from here on the model follows the target, so one wrong answer is blamed once
         definition.name, definition.version, definition.version_known = name, version, True
@@ -391,7 +399,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         instance.site = READ_STATUS
         answer.judge(
             READ_SUBSCRIPTION_ID,
-            "equals",
+            checks.equals,
             value.get("WorkflowSubscriptionId"),
             instance.subscription,
             what=f"WorkflowSubscriptionId of {instance.id}",
@@ -402,7 +410,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         """The status read is one the model allows; the model then narrows to it, or (a violation)
         follows the target."""
         status = STATUS_NAME.get(number, number)
-        if answer.judge(site, "one-of", status, instance.allowed, what=f"Status of {instance.id}"):
+        if answer.judge(site, checks.one_of, status, instance.allowed, what=f"Status of {instance.id}"):
             instance.allowed = instance.allowed[instance.allowed.index(status) :]
             return True
         if status in STATUS:
@@ -417,7 +425,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         mine = {i.id: i for i in self.instances.values() if i.subscription == subscription_id}
         answer.judge(
             ENUMERATED,
-            "equals",
+            checks.equals,
             sorted(map(str, found)),
             sorted(map(str, mine)),
             what=f"instances of subscription {subscription_id}",
@@ -425,7 +433,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         for instance_id in found.keys() & mine.keys():
             status = STATUS_NAME.get(found[instance_id], found[instance_id])
             answer.judge(
-                ENUMERATED, "one-of", status, mine[instance_id].allowed, what=f"Status of {instance_id}"
+                ENUMERATED, checks.one_of, status, mine[instance_id].allowed, what=f"Status of {instance_id}"
             )
 
     def _compare_count(
@@ -441,7 +449,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         low = len(mine) if status in (None, "NotSpecified") else sum(i.allowed == (status,) for i in mine)
         high = len(mine) if status in (None, "NotSpecified") else sum(status in i.allowed for i in mine)
         what = f"count of {status or 'all'} instances of {subscription_id}"
-        answer.judge(site, "one-of", counted, list(range(low, high + 1)), what=what)
+        answer.judge(site, checks.one_of, counted, list(range(low, high + 1)), what=what)
 
     # ---- steps
 
@@ -467,7 +475,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             builder.call(services[DEPLOYMENT], "SaveDefinition", submitted)
         answer, reads = self._send(builder, services)
         if stale:
-            answer.judge(DRAFT_STALE, "scope-error", answer.reply, scope_id)
+            answer.judge(DRAFT_STALE, checks.scope_refused, answer.reply, scope_id)
             definition.site = DRAFT_KEPT  # the read-back must show the definition as it was
         elif answer.ok(DRAFT_MATCHING, scope_id):
             definition.name, definition.version_known, definition.site = name, False, DRAFT_MATCHING

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import verify
+from conformance.checks import Site, verify
 from conformance.shapes import catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import QuerySpec, RequestBuilder
@@ -202,15 +203,12 @@ def test_written_value_reads_back_by_every_route(owner: str, prop: str, written:
     if written.problem or owner not in written.values or written.reply is None:
         pytest.skip(f"nothing of this kind was written to read back: {written.problem}")
     mine = written.values[owner]
+    at = Site.of(_meta(owner, prop), written.reply.exchange, *(w.exchange for w in written.writes))
     judged = 0
     for route, read in written.reads.items():
         if route.owner != owner or (found := _found(written.reply, route, read, mine["Id"])) is None:
             continue  # a route that fails, or leaves the object out, is its own case's business
-        verify(
-            "equals", found.get(prop), mine[prop], what=f"{prop} read back by {route.name}",
-            section=_meta(owner, prop).section, level="semantic",
-            evidence=[written.reply.exchange, *(w.exchange for w in written.writes)],
-        )  # fmt: skip
+        verify(at, checks.equals, found.get(prop), mine[prop], what=f"{prop} read back by {route.name}")
         judged += 1
     if not judged:
         pytest.skip(f"no route returned the run's {owner} {mine['Id']}")

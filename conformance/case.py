@@ -7,6 +7,7 @@ regenerated or cases are reordered::
     @pytest.mark.parametrize("prop", [case(meta_for(p), p) for p in properties])
     def test_property(prop, ...): ...
 
+The levels (MUST, SHOULD, SEMANTIC) are part of the metadata: reports read them from here.
 Beside the metadata, what a case may know of the run: the profiles (examples per generated case),
 each protocol's marker and :class:`RunOptions`.
 """
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
-from conformance.checks import Level
+Level = Literal["must", "should", "semantic"]
+LEVELS: tuple[Level, ...] = ("must", "should", "semantic")
 
 PROFILES = {"quick": 1, "default": 10, "thorough": 100}  # Hypothesis examples per generated case
 PROTOCOL_MARKERS = {  # protocol -> its cases' marker

@@ -1,9 +1,11 @@
 """Checks: a registry of small functions that judge one aspect of a target's answer.
 
-A case (in ``cases/``) gathers an answer and calls checks by name through :func:`verify`;
-a check raises :class:`Violation` with what was expected and what came back, and ``verify``
-stamps it with the spec section and level the case traces to. Every check kind is listed in
-:data:`CHECKS`, so the suite's own tests can prove that each of them fails on a broken server.
+A case (in ``cases/``) gathers an answer and calls a check through :func:`verify` at a
+:class:`Site` (the spec section and level the case traces to, and the exchanges that show it):
+``verify(Site.of(meta, exchange), checks.scope_ok, reply, scope_id)``. A check raises
+:class:`Violation` with what was expected and what came back, and ``verify`` stamps it with its
+registered name and the site. Every check is listed in :data:`CHECKS`, so the suite's own tests
+can prove that each of them fails on a broken server.
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, ParamSpec
 
 import jsonschema
 from lxml import etree
 
 from conformance.calendar_schema import parse_xml
+from conformance.case import CaseMeta, Level
+from conformance.registry import Registry
 from conformance.target import CsomReply, Exchange
 from conformance.wire import ErrorInfo, MalformedResponse, parse_response, scope_error
 
-Level = Literal["must", "should", "semantic"]
-LEVELS: tuple[Level, ...] = ("must", "should", "semantic")
+P = ParamSpec("P")
 
 
 class Violation(AssertionError):
@@ -44,42 +47,55 @@ class Violation(AssertionError):
 
 
 @dataclass(frozen=True)
-class Check:
-    name: str
+class Site:
+    """Where a check is judged: the spec section and level a violation is filed under, and the
+    exchanges that show it."""
+
+    section: str
+    level: Level = "must"
+    evidence: tuple[Exchange, ...] = ()
+
+    @classmethod
+    def of(cls, meta: CaseMeta, *evidence: Exchange) -> Site:
+        """A case's own site: its section and level."""
+        return cls(meta.section, meta.level, evidence)
+
+
+@dataclass(frozen=True)
+class Check(Generic[P]):
+    """A registered check: called as its function is, judged through :func:`verify`."""
+
+    name: str  # what reports, selftest and ``checks_run`` know it by
     description: str
-    function: Callable[..., None] = field(repr=False)
+    function: Callable[P, None] = field(repr=False)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        self.function(*args, **kwargs)
 
 
-CHECKS: dict[str, Check] = {}
+CHECKS: Registry[Check[...]] = Registry("check")
 CHECKS_RUN: Counter[str] = Counter()  # verify() calls by check name in this process (for results and bench)
 _COUNTING = threading.Lock()  # machines judge from several lanes (threads) at once
 
 
-def check(name: str, description: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    def register(function: Callable[..., None]) -> Callable[..., None]:
-        CHECKS[name] = Check(name, description, function)
-        return function
+def check(name: str, description: str) -> Callable[[Callable[P, None]], Check[P]]:
+    def register(function: Callable[P, None]) -> Check[P]:
+        return CHECKS.add(name, Check(name, description, function))
 
     return register
 
 
-def verify(
-    name: str,
-    *args: Any,
-    section: str,
-    level: Level = "must",
-    evidence: Sequence[Exchange] = (),
-    **kwargs: Any,
-) -> None:
-    """Run check ``name``; a violation comes back stamped with ``section``, ``level`` and evidence."""
+def verify(at: Site, check: Check[P], /, *args: P.args, **kwargs: P.kwargs) -> None:
+    """Run ``check`` on ``args``; a violation comes back stamped with the check's name and the site.
+    (The site comes first: a check's own arguments must be the last ones to be typed as its own.)"""
     with _COUNTING:
-        CHECKS_RUN[name] += 1
+        CHECKS_RUN[check.name] += 1
     try:
-        CHECKS[name].function(*args, **kwargs)
+        check(*args, **kwargs)
     except Violation as violation:
         raise Violation(
-            violation.expected, violation.actual, check=name, section=section, level=level,
-            evidence=tuple(evidence) or violation.evidence,
+            violation.expected, violation.actual, check=check.name, section=at.section, level=at.level,
+            evidence=at.evidence or violation.evidence,
         ) from None  # fmt: skip
 
 
@@ -107,7 +123,7 @@ def content_type(exchange: Exchange, media_type: str) -> None:
 
 def _csom_response(reply: CsomReply) -> None:
     """What every ProcessQuery check starts with: HTTP 200 and a CSOM JSON array with a valid header
-    (not a check of its own: no case calls it by name)."""
+    (not a check of its own: no case judges it alone)."""
     if reply.exchange.status != 200:
         raise Violation("HTTP 200 with a CSOM JSON array", f"HTTP {reply.exchange.status}")
     if reply.response is None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import ParamSpec
 
 import pytest
 
 from conformance.case import CaseMeta
-from conformance.checks import Violation, verify
+from conformance.checks import Check, Site, Violation, verify
 from conformance.target import Exchange
+
+P = ParamSpec("P")
 
 
 @dataclass
@@ -34,11 +36,17 @@ class Verdicts:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def judge(
-        self, site: CaseMeta, check: str, *args: Any, evidence: Sequence[Exchange], **kwargs: Any
+        self,
+        site: CaseMeta,
+        evidence: Sequence[Exchange],
+        check: Check[P],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> bool:
         """Run a check for a site; a violation is recorded (the first per site) and False returned."""
         try:
-            verify(check, *args, section=site.section, level=site.level, evidence=evidence, **kwargs)
+            verify(Site.of(site, *evidence), check, *args, **kwargs)
         except Violation as violation:
             self._record(site, violation)
             return False

@@ -15,6 +15,7 @@ TOP = ("conformance.cli", "conformance.pytest", "conformance.runner", "conforman
 SELF_CONTAINED = {
     "conformance.wire": ("conformance.wire",),
     "conformance.spec": ("conformance.spec",),
+    "conformance.registry": ("conformance.registry",),  # the suite's and the server's registries
 }
 
 
@@ -82,5 +83,15 @@ def test_the_reference_server_imports_nothing_of_the_suites_judging_side() -> No
         (module, name)
         for module, names in MODULES.items() if _within(module, ("conformance.server",))
         for name in names if _within(name, judging)
+    }  # fmt: skip
+    assert not crossing, sorted(crossing)
+
+
+def test_the_reports_import_nothing_of_the_checks() -> None:
+    """Reports read the results (and the levels, from the case metadata), not the judging module."""
+    crossing = {
+        (module, name)
+        for module, names in MODULES.items() if _within(module, ("conformance.report",))
+        for name in names if _within(name, ("conformance.checks",))
     }  # fmt: skip
     assert not crossing, sorted(crossing)

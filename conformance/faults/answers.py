@@ -24,7 +24,7 @@ from conformance.faults.csom import (
     type_named,
 )
 from conformance.faults.jsontext import SPECIAL, CsomAnswer, members, typed_objects, walk
-from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
+from conformance.faults.model import Change, Exchange, ResponseRewrite, register
 from conformance.spec.model import SpecType
 from conformance.wire import decode_special
 
@@ -95,7 +95,7 @@ def _anything(obj: dict[str, Any], name: str) -> bool:
     return True
 
 
-@REGISTRY.register(
+@register(
     "drop-property", "response", MS_CSOM, STRUCTURE,
     "The first property of the first object (with an _ObjectType_) in the answer is left out.",
 )  # fmt: skip
@@ -107,7 +107,7 @@ def drop_property(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _on_first_member(_anything, drop))
 
 
-@REGISTRY.register(
+@register(
     "rename-property", "response", MS_CSOM, STRUCTURE,
     "The first property of the first object is sent under a camelCase name (Name -> name).",
 )  # fmt: skip
@@ -128,7 +128,7 @@ def _as_text(obj: dict[str, Any], name: str) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-@REGISTRY.register(
+@register(
     "wrong-json-type", "response", MS_CSOM, STRUCTURE,
     "The first number or Boolean property of an object is sent as a JSON string (14 -> \"14\").",
 )  # fmt: skip
@@ -136,7 +136,7 @@ def wrong_json_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_number_or_boolean, _as_text))
 
 
-@REGISTRY.register(
+@register(
     "wrong-object-type", "response", MS_CSOM, STRUCTURE,
     "The first object's _ObjectType_ is its .NET full name instead of the spec's ShortName "
     "(the bare class name for types no spec defines).",
@@ -184,7 +184,7 @@ def _outside_its_enum(obj: dict[str, Any], name: str) -> int:
     return outside(enum)
 
 
-@REGISTRY.register(
+@register(
     "enum-out-of-range", "response", MS_CSOM, STRUCTURE,
     "The first enum-typed property of an object carries a number outside its enumeration "
     "(largest value + 1; for a flag enum, a bit no flag uses).",
@@ -217,7 +217,7 @@ def _short_guid(obj: dict[str, Any], name: str) -> str:
     return obj[name][:-3] + ")/"
 
 
-@REGISTRY.register(
+@register(
     "malformed-date", "response", MS_CSOM, STRUCTURE,
     "The first /Date(…)/ property value carries ISO text instead of numbers: /Date(2030-01-15T00:00:00)/.",
 )  # fmt: skip
@@ -225,7 +225,7 @@ def malformed_date(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_special("Date"), _iso_date))
 
 
-@REGISTRY.register(
+@register(
     "malformed-guid", "response", MS_CSOM, STRUCTURE,
     "The first /Guid(…)/ property value loses its last hex digit (11 digits in the last group).",
 )  # fmt: skip
@@ -246,7 +246,7 @@ def _special_values(answer: CsomAnswer) -> Iterator[tuple[str, str]]:
             yield "a method's result", result
 
 
-@REGISTRY.register(
+@register(
     "unescaped-solidus", "response", MS_CSOM, SPECIAL_VALUE,
     "The answer is written by a stock JSON encoder: every special value loses its escaped solidus, "
     "\"\\/Date(…)\\/\" -> \"/Date(…)/\" (likewise Guid and Base64Binary).",
@@ -261,7 +261,7 @@ def unescaped_solidus(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, edit, escaped=False)
 
 
-@REGISTRY.register(
+@register(
     "error-info-without-code", "response", MS_CSOM, ERROR_VALUE,
     "The first ErrorInfo of the answer (the header's, else an exception scope's) has no ErrorCode.",
 )  # fmt: skip
@@ -296,12 +296,12 @@ for _fault, _member, _kind in (
     # TraceCorrelationId, so a server may leave it out (shared/notes/csom-wire.md 4.1)
     ("header-without-trace-correlation-id", "TraceCorrelationId", "benign"),
 ):
-    REGISTRY.register(_fault, _kind, MS_CSOM, HEADER, f"The answer's header (element 0) has no {_member}.")(
+    register(_fault, _kind, MS_CSOM, HEADER, f"The answer's header (element 0) has no {_member}.")(
         _header_without(_member)
     )
 
 
-@REGISTRY.register(
+@register(
     "results-under-wrong-ids", "response", MS_CSOM, STRUCTURE,
     "The first two results swap action ids (a lone result moves to its id + 1).",
 )  # fmt: skip
@@ -322,7 +322,7 @@ def results_under_wrong_ids(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, edit)
 
 
-@REGISTRY.register(
+@register(
     "csom-error-as-http-500", "response", MS_CSOM, STRUCTURE,
     "An answer with an ErrorInfo in its header comes with HTTP 500 instead of 200.",
 )  # fmt: skip
@@ -338,7 +338,7 @@ def csom_error_as_http_500(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return ResponseRewrite(replace(exchange.response, status=500), (change,))
 
 
-@REGISTRY.register(
+@register(
     "csom-wrong-content-type", "response", MS_CSOM, STRUCTURE,
     "ProcessQuery answers are labelled text/html; charset=utf-8 instead of application/json.",
 )  # fmt: skip

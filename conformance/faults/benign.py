@@ -17,13 +17,13 @@ from conformance.faults.answers import Edit, edited
 from conformance.faults.calendar import BODY, CALENDAR, Document
 from conformance.faults.csom import HEADER, MS_CSOM, STRUCTURE
 from conformance.faults.jsontext import CsomAnswer, typed_objects, walk
-from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
+from conformance.faults.model import Change, Exchange, ResponseRewrite, register
 
 VENDOR_MEMBER, VENDOR_VALUE = "Contoso_Extension", "vendor data"
 VERSION_STEP = 10000  # a later build of the same release: 16.0.0.0 -> 16.0.10000.0
 
 
-@REGISTRY.register(
+@register(
     "vendor-extension-properties", "benign", "ms-wmcsom", "1.8",
     f'Every object with an _ObjectType_ carries one more property, "{VENDOR_MEMBER}" (section 1.8 of '
     "MS-WMCSOM and MS-SPWFCSOM: vendor-extensible fields).",
@@ -76,7 +76,7 @@ def _varied(exchange: Exchange, csom: Edit, calendar: CalendarEdit, **layout: An
     return ResponseRewrite(replace(exchange.response, body=body), (Change(CALENDAR, BODY, detail),))
 
 
-@REGISTRY.register(
+@register(
     "reordered-members", "benign", MS_CSOM, STRUCTURE,
     "Every JSON object lists its members in reverse order (the calendar's XML entries their fields).",
     endpoints=("csom", "calendar"),
@@ -97,7 +97,7 @@ def reordered_members(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return _varied(exchange, reorder_answer, reorder_calendar)
 
 
-@REGISTRY.register(
+@register(
     "extra-whitespace", "benign", MS_CSOM, STRUCTURE,
     "Answers are pretty-printed: indented JSON with blanks after separators, indented XML.",
     endpoints=("csom", "calendar"),
@@ -120,7 +120,7 @@ def _newer(version: str) -> str | None:
     return ".".join(parts)
 
 
-@REGISTRY.register(
+@register(
     "newer-library-version", "benign", MS_CSOM, HEADER,
     f"The header's LibraryVersion is a later build (third part + {VERSION_STEP}: 16.0.0.0 -> 16.0.10000.0).",
 )  # fmt: skip
@@ -136,7 +136,7 @@ def newer_library_version(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, edit)
 
 
-@REGISTRY.register(
+@register(
     "other-trace-correlation-id", "benign", MS_CSOM, HEADER,
     "Another TraceCorrelationId (derived from the target's) in the header, in every ErrorInfo that "
     "repeats it, and in the SPRequestGuid HTTP header.",

@@ -21,7 +21,6 @@ from conformance.calendar_schema import endpoint, groups, parse_xml
 from conformance.faults.answers import camel_case, rename_key
 from conformance.faults.jsontext import dumps, loads
 from conformance.faults.model import (
-    REGISTRY,
     Change,
     Context,
     Exchange,
@@ -29,6 +28,7 @@ from conformance.faults.model import (
     HttpResponse,
     RequestRewrite,
     ResponseRewrite,
+    register,
 )
 from conformance.spec.model import RestField
 
@@ -184,7 +184,7 @@ def _spec_fields(document: Document) -> Iterator[tuple[str, Entry, str, RestFiel
 # -------------------------------------------------------------------------------------- fields
 
 
-@REGISTRY.register(
+@register(
     "calendar-field-missing", "response", CALENDAR, BODY,
     "The first field of the answer's first entry is left out (JSON and XML).", endpoints=("calendar",),
 )  # fmt: skip
@@ -196,7 +196,7 @@ def calendar_field_missing(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return _on_document(exchange, _first_field(drop))
 
 
-@REGISTRY.register(
+@register(
     "calendar-field-misnamed", "response", CALENDAR, BODY,
     "The first field of the answer's first entry is sent under a camelCase name (Type -> type).",
     endpoints=("calendar",),
@@ -225,7 +225,7 @@ def values_section(field: RestField) -> str:
     return BODY if all(value in (field.description or "") for value in listed) else REMARKS
 
 
-@REGISTRY.register(
+@register(
     "calendar-field-out-of-range", "response", CALENDAR, BODY,
     "The first field the spec restricts (Style, Priority, SequenceNo, an item's Type) carries a value "
     "outside what it allows.",
@@ -245,7 +245,7 @@ def calendar_field_out_of_range(exchange: Exchange, memory: Any) -> ResponseRewr
     return _on_document(exchange, edit)
 
 
-@REGISTRY.register(
+@register(
     "calendar-xml-disagrees-with-json", "response", CALENDAR, BODY,
     "XML answers differ from the JSON ones: the first entry's first id field (type long) is one higher.",
     endpoints=("calendar",),
@@ -265,7 +265,7 @@ def calendar_xml_disagrees(exchange: Exchange, memory: Any) -> ResponseRewrite:
 # ------------------------------------------------------------------------- statuses and types
 
 
-@REGISTRY.register(
+@register(
     "calendar-error-as-http-200", "response", CALENDAR, STATUS_CODES,
     "Refusals (400, 401, 403, 406) are answered with HTTP 200, the body unchanged.", endpoints=("calendar",),
 )  # fmt: skip
@@ -277,7 +277,7 @@ def calendar_error_as_200(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return ResponseRewrite(replace(exchange.response, status=200), (change,))
 
 
-@REGISTRY.register(
+@register(
     "calendar-wrong-content-type", "response", CALENDAR, BODY,
     "JSON and XML answers are labelled text/plain; charset=utf-8.", endpoints=("calendar",),
 )  # fmt: skip
@@ -310,7 +310,7 @@ def _params_rewrite(request: HttpRequest, params: list[tuple[str, str]], detail:
     return RequestRewrite(request.with_params(params), (Change(CALENDAR, PARAMETERS, detail),))
 
 
-@REGISTRY.register(
+@register(
     "calendar-to-exclusive", "behaviour", CALENDAR, PARAMETERS,
     "`to` is treated as exclusive: the target is asked for `to` minus a day (a date) or a microsecond "
     "(a date-time).",
@@ -325,7 +325,7 @@ def calendar_to_exclusive(request: HttpRequest, context: Context) -> RequestRewr
     return RequestRewrite(request)
 
 
-@REGISTRY.register(
+@register(
     "calendar-include-tasks-by-default", "behaviour", CALENDAR, PARAMETERS,
     "`includeTasks` defaults to true: includeTasks=true is added when the client leaves it out.",
     endpoints=("calendar",), side="request",
@@ -337,7 +337,7 @@ def calendar_include_tasks_by_default(request: HttpRequest, context: Context) ->
     return _params_rewrite(request, [*params, ("includeTasks", "true")], "includeTasks=true added")
 
 
-@REGISTRY.register(
+@register(
     "calendar-member-ignored", "behaviour", CALENDAR, PARAMETERS,
     "`member` is ignored: the caller's own calendar is returned for any member.",
     endpoints=("calendar",), side="request",

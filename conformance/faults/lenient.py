@@ -37,13 +37,13 @@ from conformance.faults.csom import (
 )
 from conformance.faults.jsontext import dumps, loads
 from conformance.faults.model import (
-    REGISTRY,
     Change,
     Context,
     Exchange,
     HttpRequest,
     RequestRewrite,
     ResponseRewrite,
+    register,
 )
 from conformance.shapes import INT_RANGES
 from conformance.wire import Action, CsomValue, Method, MethodAction, Null, ObjectPathRef, SetProperty
@@ -51,7 +51,7 @@ from conformance.wire import Action, CsomValue, Method, MethodAction, Null, Obje
 MIN_DATE = dt.datetime(1, 1, 1)
 
 
-@REGISTRY.register(
+@register(
     "digest-not-required", "behaviour", MS_CSOM, DIGEST,
     "A ProcessQuery sent without X-RequestDigest is accepted: the proxy adds a valid digest it gets "
     "for the caller from /_api/contextinfo.",
@@ -64,7 +64,7 @@ def digest_not_required(request: HttpRequest, context: Context) -> RequestRewrit
     return RequestRewrite(request.with_header("X-RequestDigest", context.digest), (change,))
 
 
-@REGISTRY.register(
+@register(
     "contextinfo-without-digest", "response", MS_CSOM, DIGEST,
     "/_api/contextinfo answers without FormDigestValue (JSOM, which sends every write with the "
     "digest it reads there, cannot write).",
@@ -139,7 +139,7 @@ def coerce(type_name: str, value: Any) -> Any:
     return MIN_DATE if type_name == "CSOM DateTime" else UUID(int=0)
 
 
-@REGISTRY.register(
+@register(
     "wrong-types-accepted", "behaviour", MS_CSOM, PROCESSING,
     "Arguments and SetProperty values of the wrong wire type are converted (True -> \"True\", text -> 0, "
     "-> DateTime.MinValue / Guid.Empty) and the call runs instead of being refused.",

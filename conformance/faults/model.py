@@ -11,9 +11,11 @@ section it breaks (or, for a benign variation, the one that allows it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
+
+from conformance.registry import Registry
 
 Endpoint = Literal["csom", "calendar", "contextinfo"]
 Kind = Literal["response", "behaviour", "benign"]
@@ -156,31 +158,19 @@ class Fault:
         return self.kind == "benign"
 
 
-@dataclass
-class Registry:
-    """The catalogue being built: fault modules register their functions with ``register``."""
-
-    faults: dict[str, Fault] = field(default_factory=dict)
-
-    def add(self, fault: Fault) -> Fault:
-        if fault.name in self.faults:
-            raise ValueError(f"fault {fault.name!r} is registered twice")
-        self.faults[fault.name] = fault
-        return fault
-
-    def register(
-        self, name: str, kind: Kind, protocol: str, section: str, description: str, *,
-        endpoints: Iterable[Endpoint] = ("csom",), side: Side = "response", **extra: Any,
-    ) -> Callable[[Any], Any]:  # fmt: skip
-        """Decorator: the function is the ``side`` of a new fault (``extra``: the other side's function,
-        ``needs_digest``, ``memory``)."""
-
-        def add(hook: Any) -> Any:
-            self.add(Fault(name, kind, protocol, section, description, frozenset(endpoints),
-                           **{side: hook}, **extra))  # fmt: skip
-            return hook
-
-        return add
+REGISTRY: Registry[Fault] = Registry("fault")  # filled by the fault modules; read through catalogue.py
 
 
-REGISTRY = Registry()
+def register(
+    name: str, kind: Kind, protocol: str, section: str, description: str, *,
+    endpoints: Iterable[Endpoint] = ("csom",), side: Side = "response", **extra: Any,
+) -> Callable[[Any], Any]:  # fmt: skip
+    """Decorator: the function is the ``side`` of a new fault (``extra``: the other side's function,
+    ``needs_digest``, ``memory``)."""
+
+    def add(hook: Any) -> Any:
+        REGISTRY.add(name, Fault(name, kind, protocol, section, description, frozenset(endpoints),
+                                 **{side: hook}, **extra))  # fmt: skip
+        return hook
+
+    return add

@@ -28,7 +28,7 @@ from conformance.faults.csom import (
     wm_method_section,
 )
 from conformance.faults.jsontext import CsomAnswer, typed_objects
-from conformance.faults.model import REGISTRY, Change, Exchange, ResponseRewrite
+from conformance.faults.model import Change, Exchange, ResponseRewrite, register
 from conformance.spec.model import SpecType
 from conformance.wire import Request, SetProperty
 
@@ -72,7 +72,7 @@ def _on_task_lists(exchange: Exchange, edit: ListEdit) -> ResponseRewrite:
     return ResponseRewrite(replace(exchange.response, body=answer.dumps()), tuple(changes))
 
 
-@REGISTRY.register(
+@register(
     # the order a query asks for is the SortableTaskField's (3.1.5.33), whichever session reads it
     "wrong-sort-order", "behaviour", WMCSOM, "3.1.5.33",
     "ReadTasks returns its tasks in reverse order.",
@@ -88,7 +88,7 @@ def wrong_sort_order(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return _on_task_lists(exchange, reverse)
 
 
-@REGISTRY.register(
+@register(
     "paging-skips", "behaviour", WMCSOM, READ_SECTION[1],
     "ReadTasks loses the task after the first (a page boundary skipped).",
 )  # fmt: skip
@@ -102,7 +102,7 @@ def paging_skips(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return _on_task_lists(exchange, skip)
 
 
-@REGISTRY.register(
+@register(
     "paging-repeats", "behaviour", WMCSOM, READ_SECTION[1],
     "ReadTasks returns its first task twice (the next page starts with the last task again).",
 )  # fmt: skip
@@ -165,7 +165,7 @@ def _stale(task: Mapping[str, Any], items: list[Any]) -> dict[str, Any]:
     return stale
 
 
-@REGISTRY.register(
+@register(
     "deleted-task-returned", "behaviour", WMCSOM, DELETE_SECTION[1],
     "A task deleted through the proxy keeps coming back in ReadTasks (as last seen), within "
     "the read's TaskFilter.IdsToFilterBy when it sets one.",
@@ -206,7 +206,7 @@ NAME_SECTION = next(p.section for p in DEFINITION.properties if p.name == "Displ
 NAME_LIMIT = 10
 
 
-@REGISTRY.register(
+@register(
     "truncated-name-on-read", "behaviour", "ms-spwfcsom", NAME_SECTION,
     f"WorkflowDefinition.DisplayName comes back cut to {NAME_LIMIT} characters in answers to requests "
     "that save no definition (one that saves a definition, and reads it in the same request, sees the "

@@ -37,13 +37,13 @@ from conformance.faults.csom import (
 )
 from conformance.faults.jsontext import CsomAnswer
 from conformance.faults.model import (
-    REGISTRY,
     Change,
     Context,
     Exchange,
     HttpRequest,
     RequestRewrite,
     ResponseRewrite,
+    register,
 )
 from conformance.wire import (
     Action,
@@ -111,7 +111,7 @@ def _without_field(request: HttpRequest, context: Context) -> RequestRewrite:
     return RequestRewrite(with_request(request, rewritten), tuple(changes))
 
 
-@REGISTRY.register(
+@register(
     "write-ignored-update", "behaviour", WMCSOM, UPDATE_SECTION[1],
     "UpdateTaskWithLocalizedValue answers success (Error NoValue) but the task is not changed.",
     request=_without_field,
@@ -171,7 +171,7 @@ def _deletion(original: HttpRequest, task_ids: list[int]) -> HttpRequest:
     return replace(original, body=to_xml(builder.build()))
 
 
-@REGISTRY.register(
+@register(
     "write-ignored-create", "behaviour", WMCSOM, CREATE_SECTION[1],
     "CreateTask answers success with the new task, which the proxy then deletes: it is never read back.",
     request=_read_new_ids,
@@ -206,7 +206,7 @@ def create_undone(exchange: Exchange, memory: Any) -> ResponseRewrite:
 # ------------------------------------------------------------------------------ set property
 
 
-@REGISTRY.register(
+@register(
     "write-ignored-set-property", "behaviour", WMCSOM, SAVE_SECTION[1],
     "SetProperty on an object the request then saves (passes to a method returning nothing, such as "
     "SetUserSettings) is not forwarded: the save succeeds and changes nothing.",

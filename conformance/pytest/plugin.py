@@ -19,8 +19,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance import shard
-from conformance.case import MARKER, PROFILES, PROTOCOL_MARKERS, RunOptions, meta_of
-from conformance.checks import LEVELS
+from conformance.case import LEVELS, MARKER, PROFILES, PROTOCOL_MARKERS, RunOptions, meta_of
 from conformance.pytest._keys import SESSION_KEY
 from conformance.pytest.recorder import Recorder
 from conformance.pytest.session import TargetSession

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from conformance.checks import LEVELS
+from conformance.case import LEVELS
 from conformance.report.terminal import selection_text, verdict_line
 from conformance.report.verdict import Verdict
 from conformance.results import (

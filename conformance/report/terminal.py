@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.checks import LEVELS
+from conformance.case import LEVELS
 from conformance.report.verdict import Verdict
 from conformance.results import OUTCOMES, Run, percent, summarize, totals
 

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, Self, TypeVar
 
+from conformance.registry import Registry
+
 # MS-CSOM / MS-CSOMSPT error codes used by the reference server
 ACCESS_DENIED = (-2147024891, "System.UnauthorizedAccessException")
 ARGUMENT = (-2147024809, "System.ArgumentException")
@@ -112,7 +114,7 @@ class ItemCollection(ServerCollection):
         return list(self._items)
 
 
-REGISTRY: dict[str, type[ServerObject]] = {}
+REGISTRY: Registry[type[ServerObject]] = Registry("server type")
 T = TypeVar("T", bound=type[ServerObject])
 
 
@@ -124,10 +126,8 @@ def register(
     and TypeId, lower-case without braces)."""
 
     def wrap(cls: T) -> T:
-        if type_name in REGISTRY:
-            raise ValueError(f"{type_name} registered twice")
+        REGISTRY.add(type_name, cls)
         cls.type_name, cls.core, cls.short_name, cls.type_id = type_name, core, short_name, type_id
-        REGISTRY[type_name] = cls
         return cls
 
     return wrap
