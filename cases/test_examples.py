@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
+from conformance import checks, shapes
 from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Site, Violation, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID, web, writes
@@ -69,8 +69,7 @@ from conformance.world import World, clean_up, create_task
 CATALOGUE = catalogue()
 ERRATA = {erratum.id for erratum in load_errata(specs_dir() / "errata.toml")}
 WM, WF = "ms-wmcsom", "ms-spwfcsom"
-WF_TYPES = "Microsoft.SharePoint.Client.WorkflowServices."
-TASK = CATALOGUE.types["Microsoft.SharePoint.WorkManagement.Client.Task"].short_name
+TASK = CATALOGUE.types[shapes.WM + "Task"].short_name
 # What the recorded session named on its server (erratum ex-wf-4-recorded-ids).
 RECORDED_SITE = uuid.UUID("e3137044-d96b-4989-ad80-aed34f0cc10b")
 RECORDED_WEB = uuid.UUID("375160a8-0ab6-46f2-9b3d-b987684b30e3")
@@ -260,7 +259,7 @@ def _guid(raw: Any) -> uuid.UUID | None:
 
 
 def _manager(builder: RequestBuilder) -> ObjectPathRef:
-    manager = CATALOGUE.types[WF_TYPES + "WorkflowServicesManager"]
+    manager = CATALOGUE.types[shapes.WF + "WorkflowServicesManager"]
     return builder.construct(manager.type_id, web(builder))
 
 
@@ -339,10 +338,13 @@ class Replayer:
         builder = RequestBuilder()
         current = builder.static_property(REQUEST_CONTEXT_TYPE_ID, "Current")
         site_web = builder.property(current, "Web")
+        definition, subscription = (
+            CATALOGUE.types[shapes.WF + n] for n in ("WorkflowDefinition", "WorkflowSubscription")
+        )
         objects = {
             "web": site_web,
-            "new definition": builder.construct(CATALOGUE.types[WF_TYPES + "WorkflowDefinition"].type_id),
-            "new subscription": builder.construct(CATALOGUE.types[WF_TYPES + "WorkflowSubscription"].type_id),
+            "new definition": builder.construct(definition.type_id),
+            "new subscription": builder.construct(subscription.type_id),
         }
         probes = {}
         for role, path in objects.items():

@@ -23,13 +23,12 @@ import pytest
 from conformance import checks
 from conformance.case import CaseMeta, Level, case
 from conformance.checks import Site, verify
-from conformance.shapes import catalogue
+from conformance.shapes import WM, catalogue
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
 from conformance.wire import SELECT_ALL, ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
 CATALOGUE = catalogue()
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 MAX_FILTERED = 25  # locations read one by one through the filter (a request stays small)
 COLOURS = ("#C0FFEE", "#BADA55")  # a new colour for a location: the first that is not its own
 
@@ -41,7 +40,7 @@ def _type(name: str) -> SpecType:
 def _meta(type_name: str, member: str, check: str, level: Level, writes: bool = False) -> CaseMeta:
     spec_type = _type(type_name)
     section = next((p.section for p in spec_type.properties if p.name == member), spec_type.section)
-    item = f"{spec_type.short_name}.{member}" if member else spec_type.short_name
+    item = CATALOGUE.item_id(spec_type, member)
     return CaseMeta(CATALOGUE.protocol_of[spec_type.name], section, item, check, level, writes)
 
 

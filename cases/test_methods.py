@@ -23,7 +23,7 @@ from conformance.checks import Site, verify
 from conformance.generate import examples, strategy_for
 from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
 from conformance.shapes import catalogue
-from conformance.snapshots import Outcome, Probe, send_batched
+from conformance.snapshots import Probe, ProbeOutcome, send_batched
 from conformance.spec.model import EnumValue, Method, Parameter, Property, SpecType
 from conformance.target import Target
 from conformance.wire import SELECT_ALL, CsomValue, RequestBuilder, scope_error
@@ -34,7 +34,7 @@ ROUTES = plan_routes(CATALOGUE)
 CLASSES = [t for t in CATALOGUE.types.values() if t.kind == "class"]
 ENUMS = [t for t in CATALOGUE.types.values() if t.kind == "enum"]
 METHODS = [(t, m) for t in CLASSES for m in t.methods]
-Outcomes = dict[Hashable, list[Outcome]]
+Outcomes = dict[Hashable, list[ProbeOutcome]]
 
 
 def _destructive_rank(method: Method) -> int:
@@ -54,7 +54,7 @@ def _method_cases(check: str, level: str = "must", only: Callable[[Method], Any]
             CaseMeta(
                 CATALOGUE.protocol_of[t.name],
                 m.section,
-                f"{t.short_name}.{m.name}",
+                CATALOGUE.item_id(t, m.name),
                 check,
                 level,
                 _method_writes(t, m),
@@ -74,7 +74,7 @@ def _callable(spec_type: SpecType, method: Method, read_only: bool) -> bool:
     return spec_type.name in ROUTES and not (read_only and _method_writes(spec_type, method))
 
 
-def _skip_unless_sent(spec_type: SpecType, key: Hashable, outcomes: Outcomes) -> list[Outcome]:
+def _skip_unless_sent(spec_type: SpecType, key: Hashable, outcomes: Outcomes) -> list[ProbeOutcome]:
     if spec_type.name not in ROUTES:
         pytest.skip(
             "abstract class with no route in the spec tables; its methods are checked on its subclasses"
@@ -294,7 +294,10 @@ def constructed(target: Target, arguments: Arguments, run_options: RunOptions) -
     [
         case(
             CaseMeta(
-                CATALOGUE.protocol_of[t.name], t.constructor.section, f"{t.short_name}.ctor", "construct"
+                CATALOGUE.protocol_of[t.name],
+                t.constructor.section,
+                CATALOGUE.item_id(t, "ctor"),
+                "construct",
             ),
             t,
         )
@@ -372,7 +375,7 @@ def enum_values_sent(target: Target, arguments: Arguments, run_options: RunOptio
             CaseMeta(
                 CATALOGUE.protocol_of[e.name],
                 v.section,
-                f"{e.name.rsplit('.', 1)[-1]}.{v.name}",
+                CATALOGUE.item_id(e, v.name),
                 "enum-value",
             ),
             e,
@@ -424,7 +427,7 @@ def read_only_sets(target: Target, arguments: Arguments, run_options: RunOptions
             CaseMeta(
                 CATALOGUE.protocol_of[t.name],
                 p.section,
-                f"{t.short_name}.{p.name}",
+                CATALOGUE.item_id(t, p.name),
                 "read-only",
                 "semantic",
                 writes=True,

@@ -26,15 +26,14 @@ from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Site, verify
 from conformance.probe import Arguments, Route, follow
-from conformance.shapes import Catalogue, catalogue
-from conformance.snapshots import Outcome, Probe, send_batched
+from conformance.shapes import WM, Catalogue, catalogue
+from conformance.snapshots import Probe, ProbeOutcome, send_batched
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Target
 from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
 from conformance.world import create_task
 
 CATALOGUE = catalogue()
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 PROTOCOL = "ms-wmcsom"
 OWN_TASKS = 3  # the run's own tasks: a page boundary after the first or the second one shows
 INT32_MAX = 2**31 - 1
@@ -68,9 +67,9 @@ class Read:
 @dataclass(frozen=True)
 class TaskReads:
     created: tuple[int, ...]  # the run's own tasks (none in a read-only run)
-    outcomes: dict[Read, Outcome]
+    outcomes: dict[Read, ProbeOutcome]
 
-    def of(self, session: SpecType) -> dict[Read, Outcome]:
+    def of(self, session: SpecType) -> dict[Read, ProbeOutcome]:
         return {read: outcome for read, outcome in self.outcomes.items() if read.session == session.name}
 
 
@@ -144,7 +143,7 @@ def _delete(target: Target, route: Route, arguments: Arguments, task_ids: tuple[
         )
 
 
-def _ids(outcome: Outcome) -> list[Any]:
+def _ids(outcome: ProbeOutcome) -> list[Any]:
     value = outcome.raw()
     children = value.get("_Child_Items_") if isinstance(value, dict) else None
     return [c.get("Id") if isinstance(c, dict) else c for c in children] if isinstance(children, list) else []
@@ -152,10 +151,10 @@ def _ids(outcome: Outcome) -> list[Any]:
 
 def _read_meta(session: SpecType, check: str, writes: bool) -> CaseMeta:
     section = session.method("ReadTasks").section
-    return CaseMeta(PROTOCOL, section, f"{session.short_name}.ReadTasks", check, "semantic", writes)
+    return CaseMeta(PROTOCOL, section, CATALOGUE.item_id(session, "ReadTasks"), check, "semantic", writes)
 
 
-def _judged(session: SpecType, reads: dict[Read, Outcome]) -> dict[Read, list[Any]]:
+def _judged(session: SpecType, reads: dict[Read, ProbeOutcome]) -> dict[Read, list[Any]]:
     """The task ids of every read, each read verified to have succeeded."""
     section = session.method("ReadTasks").section
     for outcome in reads.values():
@@ -255,7 +254,7 @@ def settings_round_trip(target: Target) -> SettingsRoundTrip:
 
 
 def _setting_meta(name: str) -> CaseMeta:
-    item = f"{MANAGER.short_name}.{SAVE.name}[{name}]"
+    item = CATALOGUE.item_id(MANAGER, f"{SAVE.name}[{name}]")
     return CaseMeta(PROTOCOL, SAVE.section, item, "readback", "semantic", writes=True)
 
 

@@ -59,7 +59,7 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
 
 
 @pytest.mark.parametrize(
-    "spec_type", [case(_meta(t, t.section, t.short_name or t.name, "object-type"), t) for t in CLASSES]
+    "spec_type", [case(_meta(t, t.section, CATALOGUE.item_id(t), "object-type"), t) for t in CLASSES]
 )
 def test_object_type(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
@@ -73,7 +73,7 @@ def test_object_type(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> Non
 
 def _property_cases() -> list[Any]:
     return [
-        case(_meta(t, p.section, f"{t.short_name or t.name}.{p.name}", "property-shape"), t, p)
+        case(_meta(t, p.section, CATALOGUE.item_id(t, p.name), "property-shape"), t, p)
         for t in CLASSES
         for p in t.properties
     ]
@@ -92,7 +92,7 @@ def test_property_shape(spec_type: SpecType, prop: Property, snapshots: dict[str
 
 @pytest.mark.parametrize(
     "spec_type",
-    [case(_meta(t, t.section, t.short_name or t.name, "object-schema"), t) for t in CLASSES],
+    [case(_meta(t, t.section, CATALOGUE.item_id(t), "object-schema"), t) for t in CLASSES],
 )
 def test_object_schema(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
@@ -105,7 +105,7 @@ def test_object_schema(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> N
 
 
 def _special_value_meta(spec_type: SpecType, prop: Property) -> CaseMeta:
-    item = f"{spec_type.short_name or spec_type.name}.{prop.name}"
+    item = CATALOGUE.item_id(spec_type, prop.name)
     writes = route_writes(ROUTES.get(spec_type.name, ()))
     return CaseMeta(*SPECIAL_VALUES, item, "escaped-solidus", level="semantic", writes=writes)
 

@@ -30,7 +30,7 @@ from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Site, verify
 from conformance.probe import Arguments, Route, follow, plan_routes, route_writes, writes
 from conformance.shapes import catalogue
-from conformance.snapshots import Outcome, Probe, Snapshot, send_batched
+from conformance.snapshots import Probe, ProbeOutcome, Snapshot, send_batched
 from conformance.spec.model import Method, SpecType
 from conformance.target import Target
 from conformance.wire import CsomValue, RequestBuilder
@@ -99,7 +99,7 @@ def _unknown(enum: SpecType) -> int:
 
 
 def _meta(enum: SpecType, check: str, level: str, writes_: bool) -> CaseMeta:
-    item = enum.short_name or enum.name
+    item = CATALOGUE.item_id(enum)
     return CaseMeta(CATALOGUE.protocol_of[enum.name], enum.section, item, check, level, writes_)
 
 
@@ -127,7 +127,9 @@ def _objects(value: Any) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def enum_returns(target: Target, arguments: Arguments, run_options: RunOptions) -> dict[Any, list[Outcome]]:
+def enum_returns(
+    target: Target, arguments: Arguments, run_options: RunOptions
+) -> dict[Any, list[ProbeOutcome]]:
     """One call of every method returning an enum type (those that write only in a writing run)."""
 
     def probe(returner: Returner) -> Probe:
@@ -146,7 +148,7 @@ def enum_returns(target: Target, arguments: Arguments, run_options: RunOptions) 
     "enum", [case(_meta(e, "enum-decoded", "must", _decoded_writes(e)), e) for e in DECODABLE]
 )
 def test_enum_values_decoded(
-    enum: SpecType, snapshots: dict[str, Snapshot], enum_returns: dict[Any, list[Outcome]]
+    enum: SpecType, snapshots: dict[str, Snapshot], enum_returns: dict[Any, list[ProbeOutcome]]
 ) -> None:
     schema = CATALOGUE.schema_for(enum.name)
     carriers = _carriers(enum)
@@ -172,7 +174,9 @@ def test_enum_values_decoded(
 
 
 @pytest.fixture(scope="session")
-def unknown_sent(target: Target, arguments: Arguments, run_options: RunOptions) -> dict[Any, list[Outcome]]:
+def unknown_sent(
+    target: Target, arguments: Arguments, run_options: RunOptions
+) -> dict[Any, list[ProbeOutcome]]:
     def probe(enum: SpecType) -> Probe:
         number = CsomValue("Enum", _unknown(enum))
         setter, taker = _setter(enum), _taker(enum)
@@ -203,7 +207,7 @@ def _sending_writes(enum: SpecType) -> bool:
 @pytest.mark.parametrize(
     "enum", [case(_meta(e, "enum-unknown-refused", "semantic", _sending_writes(e)), e) for e in SENDABLE]
 )
-def test_unknown_enum_number_refused(enum: SpecType, unknown_sent: dict[Any, list[Outcome]]) -> None:
+def test_unknown_enum_number_refused(enum: SpecType, unknown_sent: dict[Any, list[ProbeOutcome]]) -> None:
     (outcome,) = unknown_sent[enum.name]
     verify(
         Site(enum.section, "semantic", (outcome.reply.exchange,)),

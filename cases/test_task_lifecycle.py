@@ -36,7 +36,7 @@ from conformance.case import CaseMeta, Level, RunOptions, case
 from conformance.checks import Check
 from conformance.generate import EDGE_STRINGS, XML_TEXT
 from conformance.lanes import run_lanes
-from conformance.shapes import catalogue
+from conformance.shapes import WM, catalogue
 from conformance.spec.model import SpecType
 from conformance.target import CsomReply, Exchange, Target
 from conformance.task_model import (
@@ -52,7 +52,7 @@ from conformance.task_model import (
     moved_after,
     order_key,
 )
-from conformance.verdicts import Outcome, Verdicts
+from conformance.verdicts import MachineOutcome, Verdicts
 from conformance.wire import (
     SELECT_ALL,
     MalformedResponse,
@@ -62,10 +62,10 @@ from conformance.wire import (
     RequestBuilder,
     scope_error,
 )
+from conformance.world import create_task_arguments
 
 P = ParamSpec("P")  # a check's own parameters, through the judging helper
 CATALOGUE = catalogue()
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 PROTOCOL = "ms-wmcsom"
 STEPS = 10  # state machine steps per example
 MIN_DATE = dt.datetime(1, 1, 1)  # DateTime.MinValue: "no start date" / "no end date" (3.1.5.8)
@@ -110,13 +110,13 @@ def _site(section: str, item: str, check: str, level: Level) -> Site:
 def _member_site(type_name: str, member: str, check: str, level: Level) -> Site:
     spec_type = _type(type_name)
     section = next(m.section for m in (*spec_type.methods, *spec_type.properties) if m.name == member)
-    return _site(section, f"{spec_type.short_name}.{member}", check, level)
+    return _site(section, CATALOGUE.item_id(spec_type, member), check, level)
 
 
 def _value_site(enum: str, name: str, check: str, level: Level) -> Site:
     spec_type = _type(enum)
     section = next(v.section for v in spec_type.values if v.name == name)
-    return _site(section, f"{spec_type.short_name}.{name}", check, level)
+    return _site(section, CATALOGUE.item_id(spec_type, name), check, level)
 
 
 SESSION = "UserOrderedSession"
@@ -437,7 +437,7 @@ class Readback:
 
 
 @dataclass
-class Run:
+class TaskLane:
     """One lane of the machine (conformance.lanes): its tasks, named with the run id and the lane."""
 
     target: Target
@@ -482,7 +482,7 @@ def _first(choices: Sequence[Any]) -> Any:
 
 
 class TaskLifecycle(RuleBasedStateMachine):
-    run: ClassVar[Run]
+    run: ClassVar[TaskLane]
 
     def __init__(self) -> None:
         super().__init__()
@@ -552,7 +552,6 @@ class TaskLifecycle(RuleBasedStateMachine):
     def _create(self, data: st.DataObject, count: int) -> None:
         builder = RequestBuilder()
         session = _session(builder)
-        method = _type(SESSION).method("CreateTask")
         planned = []
         for _ in range(count):
             token = self.run.token()
@@ -563,8 +562,7 @@ class TaskLifecycle(RuleBasedStateMachine):
                 "localizedDueDate": data.draw(_days(invalid=False), label="localizedDueDate"),
             }
             flags = {"completed": data.draw(st.booleans()), "pinned": data.draw(st.booleans())}
-            wire = {**{k: w.wire for k, w in values.items()}, **flags, "locationKey": -1, "editUrl": None}
-            args = [wire[p.name] for p in method.parameters]
+            args = create_task_arguments(CATALOGUE, **{k: w.wire for k, w in values.items()}, **flags)
             planned.append((token, values, flags, _write(builder, session, "CreateTask", *args)))
         reply = self.run.target.process_query(builder.build())
         for token, values, flags, write in planned:
@@ -887,11 +885,11 @@ class TaskLifecycle(RuleBasedStateMachine):
 
 
 @pytest.fixture(scope="module")
-def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Outcome]:
+def lifecycle(target: Target, run_options: RunOptions) -> Iterator[MachineOutcome]:
     verdicts, runs = Verdicts(), []
 
     def machine(lane: int) -> type[TaskLifecycle]:
-        runs.append(Run(target, run_options.run_id, lane, verdicts))
+        runs.append(TaskLane(target, run_options.run_id, lane, verdicts))
         return type("TaskLifecycleRun", (TaskLifecycle,), {"run": runs[-1]})
 
     try:
@@ -903,10 +901,10 @@ def lifecycle(target: Target, run_options: RunOptions) -> Iterator[Outcome]:
         leftovers = [task_id for run in runs for task_id in run.clean_up()]
         if leftovers:
             print(f"\nconformance: could not remove task(s) {leftovers} this run created")
-    yield Outcome("the task lifecycle", verdicts, error)
+    yield MachineOutcome("the task lifecycle", verdicts, error)
 
 
 @pytest.mark.shard_weight(500)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
-def test_task_lifecycle(site: Site, lifecycle: Outcome) -> None:
+def test_task_lifecycle(site: Site, lifecycle: MachineOutcome) -> None:
     lifecycle.settle(site)

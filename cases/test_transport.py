@@ -28,10 +28,11 @@ from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
 from conformance.checks import Site, verify
 from conformance.probe import REQUEST_CONTEXT_TYPE_ID
-from conformance.shapes import catalogue
+from conformance.shapes import WM, catalogue
 from conformance.snapshots import raw_results
 from conformance.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
 from conformance.wire import NS, ObjectPathRef, QuerySpec, RequestBuilder
+from conformance.world import create_task_arguments
 
 PROTOCOL = "ms-csom"
 HEADER, ERROR_VALUE = "3.1.4.1.8.1.5", "3.1.4.1.8.1.2"
@@ -39,7 +40,6 @@ STRUCTURE, SCOPE = "3.1.4.1.8.2", "3.1.4.1.8.2.1.3"
 PROCESSING = "3.1.4.1.1.1"  # ProcessQueryIn: the closest section the notes give for request processing
 DIGEST = "MS-CSOMSPT 2.2.1"
 DIGEST_MISSING = -2146232832  # [MS-CSOMSPT] 2.2.1: the X-RequestDigest header is missing
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 CATALOGUE = catalogue()
 SETTINGS_MANAGER = CATALOGUE.types[WM + "UserSettingsManager"]
 SESSION_MANAGER = CATALOGUE.types[WM + "UserOrderedSessionManager"]
@@ -429,10 +429,8 @@ class UnsignedWrite:
 def _create_task(builder: RequestBuilder, name: str) -> int:
     """CreateTask in a user-ordered session, the spec's parameters in order; returns the query id."""
     session = builder.method(builder.construct(SESSION_MANAGER.type_id), "CreateSession")
-    method = CATALOGUE.types[WM + "UserOrderedSession"].method("CreateTask")
-    values = {"taskName": name, "description": "csom-conformance digest probe", "completed": False,
-              "pinned": False, "locationKey": -1}  # fmt: skip
-    created = builder.method(session, method.name, *(values.get(p.name) for p in method.parameters))
+    arguments = create_task_arguments(CATALOGUE, taskName=name, description="csom-conformance digest probe")
+    created = builder.method(session, "CreateTask", *arguments)
     return builder.query(builder.property(created, "Result"), QuerySpec.select("Id"))
 
 

@@ -35,14 +35,13 @@ from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
 from conformance.checks import Check
 from conformance.lanes import run_lanes
-from conformance.shapes import catalogue
+from conformance.shapes import WF, catalogue
 from conformance.snapshots import raw_results
 from conformance.target import CsomReply, Target
-from conformance.verdicts import Outcome, Verdicts
+from conformance.verdicts import MachineOutcome, Verdicts
 from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
 from conformance.world import World
 from conformance.world_wf import (
-    WF,
     WorkflowWorld,
     children,
     clean_up_workflow,
@@ -74,7 +73,7 @@ def _site(owner: str, member: str, check: str, level: Level = "semantic") -> Cas
     meta = CaseMeta(
         PROTOCOL,
         section(CATALOGUE, owner, member),
-        f"{CATALOGUE.types[WF + owner].short_name}.{member}",
+        CATALOGUE.item_id(WF + owner, member),
         f"lifecycle-{check}",
         level,
         writes=True,
@@ -182,7 +181,7 @@ class Instance:
 
 
 @dataclass
-class Run:
+class WorkflowLane:
     """One lane of the machine (conformance.lanes): the target, where workflows run, the verdicts."""
 
     target: Target
@@ -206,7 +205,7 @@ class Answer:
     """A step's reply, judged: a violation is recorded at its site (the first per site), not
     raised, so the machine goes on and every site gets its verdict."""
 
-    run: Run
+    run: WorkflowLane
     reply: CsomReply
 
     def judge(self, site: CaseMeta, check: Check[P], /, *args: P.args, **kwargs: P.kwargs) -> bool:
@@ -283,7 +282,7 @@ def _services(builder: RequestBuilder) -> Services:
 
 
 class WorkflowLifecycle(RuleBasedStateMachine):
-    run: ClassVar[Run]
+    run: ClassVar[WorkflowLane]
 
     def __init__(self) -> None:
         super().__init__()
@@ -653,15 +652,15 @@ class WorkflowLifecycle(RuleBasedStateMachine):
 
 
 @pytest.fixture(scope="module")
-def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator[Outcome]:
+def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator[MachineOutcome]:
     place, verdicts, runs = world.workflow, Verdicts(), []
     sources = {k: v for k, v in (("list", place.list_id), ("site", place.web_id)) if v is not None}
     if not sources:
-        yield Outcome(WHAT, verdicts, f"no list or web to run workflows on: {world.problems}")
+        yield MachineOutcome(WHAT, verdicts, f"no list or web to run workflows on: {world.problems}")
         return
 
     def machine(lane: int) -> type[WorkflowLifecycle]:
-        runs.append(Run(target, run_options.run_id, lane, sources, place.item_id, verdicts))
+        runs.append(WorkflowLane(target, run_options.run_id, lane, sources, place.item_id, verdicts))
         return type("WorkflowLifecycleRun", (WorkflowLifecycle,), {"run": runs[-1]})
 
     error = run_lanes(
@@ -670,10 +669,10 @@ def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator
     )  # fmt: skip
     if leftovers := [name for run in runs for name in run.leftovers]:
         print(f"\nconformance: could not remove workflow object(s) this run created: {leftovers}")
-    yield Outcome(WHAT, verdicts, error)
+    yield MachineOutcome(WHAT, verdicts, error)
 
 
 @pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
-def test_workflow_lifecycle(site: CaseMeta, lifecycle: Outcome) -> None:
+def test_workflow_lifecycle(site: CaseMeta, lifecycle: MachineOutcome) -> None:
     lifecycle.settle(site)

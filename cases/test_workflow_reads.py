@@ -22,13 +22,12 @@ import pytest
 from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
 from conformance.checks import Site, verify
-from conformance.shapes import catalogue
+from conformance.shapes import WF, catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import QuerySpec, RequestBuilder
 from conformance.world import World
 from conformance.world_wf import (
     WAITING_XAML,
-    WF,
     WorkflowWorld,
     children,
     clean_up_workflow,
@@ -193,7 +192,7 @@ PROPERTIES = [
 
 
 def _meta(owner: str, prop: str) -> CaseMeta:
-    item = f"{CATALOGUE.types[WF + owner].short_name}.{prop}"
+    item = CATALOGUE.item_id(WF + owner, prop)
     return CaseMeta(PROTOCOL, section(CATALOGUE, owner, prop), item, "readback", "semantic", writes=True)
 
 

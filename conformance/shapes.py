@@ -13,15 +13,14 @@ from typing import Any
 
 from conformance.spec.data import load_csom
 from conformance.spec.model import CsomProtocol, SpecType
+from conformance.wire import INTEGER_RANGES
 
+PROTOCOLS = ("ms-wmcsom", "ms-spwfcsom")
+WM, WF = (load_csom(protocol).namespace for protocol in PROTOCOLS)  # the full names' prefixes
 ARRAY_OF = "CSOM array of "
 COLLECTION_SUFFIX = "ClientCollection"
-INT_RANGES = {
-    "CSOM Int32": (-(2**31), 2**31 - 1),
-    "CSOM UInt32": (0, 2**32 - 1),
-    "CSOM Int64": (-(2**63), 2**63 - 1),
-    "CSOM Byte": (0, 255),
-}
+# the spec tables' integer types ("CSOM Int32" is MS-CSOM's Int32) and their ranges
+INT_RANGES = {f"CSOM {name}": bounds for name, bounds in INTEGER_RANGES.items() if name != "Enum"}
 SCALARS: dict[str, dict[str, Any]] = {
     "CSOM String": {"type": ["string", "null"]},
     "CSOM Boolean": {"type": "boolean"},
@@ -44,6 +43,15 @@ class Catalogue:
             for spec_type in protocol.types:
                 self.types[spec_type.name] = spec_type
                 self.protocol_of[spec_type.name] = protocol.protocol
+
+    def item_id(self, spec_type: SpecType | str, member: str | None = None) -> str:
+        """How a case names a spec item: the type's wire name (``SP.WorkManagement.OM.Task``), and a
+        member of it (property, method, enum value, ``ctor``) after a dot. One spelling everywhere,
+        so ``pytest cases --collect-only -k <item>`` finds every case of the item."""
+        if isinstance(spec_type, str):
+            spec_type = self.types[spec_type]
+        name = spec_type.short_name or spec_type.name
+        return f"{name}.{member}" if member else name
 
     def item_type(self, collection: SpecType) -> SpecType | None:
         """The element type of a collection class, by the naming rule both specs follow
@@ -126,4 +134,4 @@ def enum_schema(spec_type: SpecType) -> dict[str, Any]:
 
 @cache
 def catalogue() -> Catalogue:
-    return Catalogue((load_csom("ms-wmcsom"), load_csom("ms-spwfcsom")))
+    return Catalogue(tuple(load_csom(protocol) for protocol in PROTOCOLS))

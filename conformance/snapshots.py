@@ -4,7 +4,7 @@ A :class:`Probe` writes its object paths and actions into a request; :func:`send
 each probe in its own ``ExceptionHandlingScopeSimple`` (so one failing probe masks none of the
 others) and up to ``batch_size`` probes into one request, and sends the requests at once, up to
 the target's ``max_concurrency`` (the probes are independent; ``in_order`` for those whose order
-matters). Cases then judge their own :class:`Outcome` and still pass or fail one by one.
+matters). Cases then judge their own :class:`ProbeOutcome` and still pass or fail one by one.
 :func:`take_snapshots` reads every reachable class this way for the shape cases.
 """
 
@@ -41,7 +41,7 @@ class Probe:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ProbeOutcome:
     reply: CsomReply
     scope_id: int
     result_id: int | None
@@ -57,12 +57,12 @@ class Outcome:
 
 def send_batched(
     target: Target, probes: Iterable[Probe], batch_size: int, *, in_order: bool = False
-) -> dict[Hashable, list[Outcome]]:
+) -> dict[Hashable, list[ProbeOutcome]]:
     """Outcomes by probe key, in the probes' order; ``in_order``: one request after another."""
     pending = list(probes)
     batches = [pending[start : start + batch_size] for start in range(0, len(pending), batch_size)]
 
-    def send(batch: list[Probe]) -> list[tuple[Hashable, Outcome]]:
+    def send(batch: list[Probe]) -> list[tuple[Hashable, ProbeOutcome]]:
         builder = RequestBuilder()
         planned = []
         for probe in batch:
@@ -70,12 +70,12 @@ def send_batched(
                 result_id = probe.write(builder)
             planned.append((probe.key, scope_id, result_id))
         reply = target.process_query(builder.build())
-        return [(key, Outcome(reply, scope_id, result_id)) for key, scope_id, result_id in planned]
+        return [(key, ProbeOutcome(reply, scope_id, result_id)) for key, scope_id, result_id in planned]
 
     workers = 1 if in_order else max(1, min(target.connection.max_concurrency, len(batches)))
     with ThreadPoolExecutor(workers, thread_name_prefix="batch") as pool:
         answered = list(pool.map(send, batches))
-    outcomes: dict[Hashable, list[Outcome]] = {}
+    outcomes: dict[Hashable, list[ProbeOutcome]] = {}
     for key, outcome in itertools.chain.from_iterable(answered):
         outcomes.setdefault(key, []).append(outcome)
     return outcomes
@@ -85,7 +85,7 @@ def send_batched(
 class Snapshot:
     type_name: str
     route: Route
-    outcome: Outcome
+    outcome: ProbeOutcome
     items: bool  # the object is the first child item of the queried (collection) path
 
     @property

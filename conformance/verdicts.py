@@ -3,7 +3,7 @@ the machine goes on and each site, one case, gets its verdict at the end.
 
 A site is a CaseMeta (section, item, level). The lifecycle cases judge through ``Verdicts.judge``
 while their machine runs (from several lanes at once: conformance.lanes), then each case asks
-``Outcome.settle`` for its site's verdict.
+``MachineOutcome.settle`` for its site's verdict.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ P = ParamSpec("P")
 
 
 @dataclass
-class Verdict:
+class SiteVerdict:
     checks: int = 0
     violation: Violation | None = None  # the first one at the site
 
@@ -32,7 +32,7 @@ class Verdict:
 class Verdicts:
     """Verdicts by site; safe to judge from several threads."""
 
-    by_site: dict[CaseMeta, Verdict] = field(default_factory=dict)
+    by_site: dict[CaseMeta, SiteVerdict] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def judge(
@@ -55,13 +55,13 @@ class Verdicts:
 
     def _record(self, site: CaseMeta, violation: Violation | None) -> None:
         with self._lock:
-            verdict = self.by_site.setdefault(site, Verdict())
+            verdict = self.by_site.setdefault(site, SiteVerdict())
             verdict.checks += 1
             verdict.violation = verdict.violation or violation
 
 
 @dataclass(frozen=True)
-class Outcome:
+class MachineOutcome:
     """What a machine's run left: the verdicts, and why it stopped early (None: it ran through)."""
 
     what: str  # the machine, in words: "the task lifecycle"

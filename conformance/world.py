@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.shapes import Catalogue
+from conformance.shapes import WM, Catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
 from conformance.world_wf import (
@@ -30,7 +30,6 @@ from conformance.world_wf import (
     succeeded,
 )
 
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 REFRESH_WAIT_S, REFRESH_POLL_S = 10.0, 0.25
 
 
@@ -47,15 +46,21 @@ def _session(builder: RequestBuilder, catalogue: Catalogue) -> Any:
     return builder.method(manager, "CreateSession")
 
 
+def create_task_arguments(catalogue: Catalogue, **fields: Any) -> list[Any]:
+    """UserOrderedSession.CreateTask's arguments in the spec's parameter order: ``fields`` by
+    parameter name over the defaults (not completed, not pinned, in no location), the rest null."""
+    arguments = {"completed": False, "pinned": False, "locationKey": -1, **fields}
+    method = catalogue.types[WM + "UserOrderedSession"].method("CreateTask")
+    return [arguments.get(p.name) for p in method.parameters]
+
+
 def create_task(
     target: Target, catalogue: Catalogue, name: str, **fields: Any
 ) -> tuple[CsomReply, int | None]:
-    """CreateTask in a user-ordered session with the spec's parameters in order (unnamed ones null)."""
+    """CreateTask in a user-ordered session (:func:`create_task_arguments`); the reply and the new id."""
     builder = RequestBuilder()
     session = _session(builder, catalogue)
-    arguments = {"taskName": name, "completed": False, "pinned": False, "locationKey": -1, **fields}
-    method = catalogue.types[WM + "UserOrderedSession"].method("CreateTask")
-    result = builder.method(session, "CreateTask", *(arguments.get(p.name) for p in method.parameters))
+    result = builder.method(session, "CreateTask", *create_task_arguments(catalogue, taskName=name, **fields))
     query = builder.query(builder.property(result, "Result"), QuerySpec.select("Id"))
     reply = target.process_query(builder.build())
     task = reply.response.results.get(query) if reply.response else None

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.probe import web
-from conformance.shapes import Catalogue
+from conformance.shapes import WF, Catalogue
 from conformance.target import CsomReply, Target
 from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
-WF = "Microsoft.SharePoint.Client.WorkflowServices."
 # A workflow that waits a day, so its instances stay running for suspend, resume, cancel and
 # terminate (an empty workflow may complete at once).
 WAITING_XAML = (

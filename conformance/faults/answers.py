@@ -24,14 +24,14 @@ from conformance.faults.csom import (
     type_named,
 )
 from conformance.faults.jsontext import SPECIAL, CsomAnswer, members, typed_objects, walk
-from conformance.faults.model import Change, Exchange, ResponseRewrite, register
+from conformance.faults.model import Change, ProxiedExchange, ResponseRewrite, register
 from conformance.spec.model import SpecType
 from conformance.wire import decode_special
 
 Edit = Callable[[CsomAnswer], tuple[Change, ...]]
 
 
-def edited(exchange: Exchange, edit: Edit, **layout: Any) -> ResponseRewrite:
+def edited(exchange: ProxiedExchange, edit: Edit, **layout: Any) -> ResponseRewrite:
     """The response with ``edit`` applied to its CSOM answer (unchanged when it is not one, or when
     ``edit`` finds nothing to change); ``layout`` goes to ``CsomAnswer.dumps``."""
     answer = CsomAnswer.parse(exchange.response.body)
@@ -99,7 +99,7 @@ def _anything(obj: dict[str, Any], name: str) -> bool:
     "drop-property", "response", MS_CSOM, STRUCTURE,
     "The first property of the first object (with an _ObjectType_) in the answer is left out.",
 )  # fmt: skip
-def drop_property(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def drop_property(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def drop(obj: dict[str, Any], name: str) -> str:
         del obj[name]
         return "left out"
@@ -111,7 +111,7 @@ def drop_property(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "rename-property", "response", MS_CSOM, STRUCTURE,
     "The first property of the first object is sent under a camelCase name (Name -> name).",
 )  # fmt: skip
-def rename_property(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def rename_property(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def rename(obj: dict[str, Any], name: str) -> str:
         rename_key(obj, name, camel_case(name))
         return f"sent as {camel_case(name)}"
@@ -132,7 +132,7 @@ def _as_text(obj: dict[str, Any], name: str) -> str:
     "wrong-json-type", "response", MS_CSOM, STRUCTURE,
     "The first number or Boolean property of an object is sent as a JSON string (14 -> \"14\").",
 )  # fmt: skip
-def wrong_json_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def wrong_json_type(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_number_or_boolean, _as_text))
 
 
@@ -141,7 +141,7 @@ def wrong_json_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "The first object's _ObjectType_ is its .NET full name instead of the spec's ShortName "
     "(the bare class name for types no spec defines).",
 )  # fmt: skip
-def wrong_object_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def wrong_object_type(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         obj = next(typed_objects(answer.results), None)
         if obj is None:
@@ -189,7 +189,7 @@ def _outside_its_enum(obj: dict[str, Any], name: str) -> int:
     "The first enum-typed property of an object carries a number outside its enumeration "
     "(largest value + 1; for a flag enum, a bit no flag uses).",
 )  # fmt: skip
-def enum_out_of_range(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def enum_out_of_range(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_enum_number, _outside_its_enum))
 
 
@@ -221,7 +221,7 @@ def _short_guid(obj: dict[str, Any], name: str) -> str:
     "malformed-date", "response", MS_CSOM, STRUCTURE,
     "The first /Date(…)/ property value carries ISO text instead of numbers: /Date(2030-01-15T00:00:00)/.",
 )  # fmt: skip
-def malformed_date(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def malformed_date(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_special("Date"), _iso_date))
 
 
@@ -229,7 +229,7 @@ def malformed_date(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "malformed-guid", "response", MS_CSOM, STRUCTURE,
     "The first /Guid(…)/ property value loses its last hex digit (11 digits in the last group).",
 )  # fmt: skip
-def malformed_guid(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def malformed_guid(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, _replacing(_special("Guid"), _short_guid))
 
 
@@ -251,7 +251,7 @@ def _special_values(answer: CsomAnswer) -> Iterator[tuple[str, str]]:
     "The answer is written by a stock JSON encoder: every special value loses its escaped solidus, "
     "\"\\/Date(…)\\/\" -> \"/Date(…)/\" (likewise Guid and Base64Binary).",
 )  # fmt: skip
-def unescaped_solidus(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def unescaped_solidus(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         return tuple(
             Change(MS_CSOM, SPECIAL_VALUE, f"{where}: {value} written without escaping the solidus")
@@ -265,7 +265,7 @@ def unescaped_solidus(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "error-info-without-code", "response", MS_CSOM, ERROR_VALUE,
     "The first ErrorInfo of the answer (the header's, else an exception scope's) has no ErrorCode.",
 )  # fmt: skip
-def error_info_without_code(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def error_info_without_code(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         error = next((info for info in answer.error_infos() if "ErrorCode" in info), None)
         if error is None:
@@ -276,8 +276,8 @@ def error_info_without_code(exchange: Exchange, memory: Any) -> ResponseRewrite:
     return edited(exchange, edit)
 
 
-def _header_without(name: str) -> Callable[[Exchange, Any], ResponseRewrite]:
-    def hook(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def _header_without(name: str) -> Callable[[ProxiedExchange, Any], ResponseRewrite]:
+    def hook(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
         def edit(answer: CsomAnswer) -> tuple[Change, ...]:
             if name not in answer.header:
                 return ()
@@ -305,7 +305,7 @@ for _fault, _member, _kind in (
     "results-under-wrong-ids", "response", MS_CSOM, STRUCTURE,
     "The first two results swap action ids (a lone result moves to its id + 1).",
 )  # fmt: skip
-def results_under_wrong_ids(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def results_under_wrong_ids(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         pairs = answer.pairs
         if not pairs:
@@ -326,7 +326,7 @@ def results_under_wrong_ids(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "csom-error-as-http-500", "response", MS_CSOM, STRUCTURE,
     "An answer with an ErrorInfo in its header comes with HTTP 500 instead of 200.",
 )  # fmt: skip
-def csom_error_as_http_500(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def csom_error_as_http_500(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     answer = CsomAnswer.parse(exchange.response.body)
     if (
         exchange.response.status != 200
@@ -342,7 +342,7 @@ def csom_error_as_http_500(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "csom-wrong-content-type", "response", MS_CSOM, STRUCTURE,
     "ProcessQuery answers are labelled text/html; charset=utf-8 instead of application/json.",
 )  # fmt: skip
-def csom_wrong_content_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def csom_wrong_content_type(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     before = exchange.response.header("content-type") or ""
     if "json" not in before.lower():
         return ResponseRewrite(exchange.response)

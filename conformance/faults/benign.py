@@ -17,7 +17,7 @@ from conformance.faults.answers import Edit, edited
 from conformance.faults.calendar import BODY, CALENDAR, Document
 from conformance.faults.csom import HEADER, MS_CSOM, STRUCTURE
 from conformance.faults.jsontext import CsomAnswer, typed_objects, walk
-from conformance.faults.model import Change, Exchange, ResponseRewrite, register
+from conformance.faults.model import Change, ProxiedExchange, ResponseRewrite, register
 
 VENDOR_MEMBER, VENDOR_VALUE = "Contoso_Extension", "vendor data"
 VERSION_STEP = 10000  # a later build of the same release: 16.0.0.0 -> 16.0.10000.0
@@ -28,7 +28,7 @@ VERSION_STEP = 10000  # a later build of the same release: 16.0.0.0 -> 16.0.1000
     f'Every object with an _ObjectType_ carries one more property, "{VENDOR_MEMBER}" (section 1.8 of '
     "MS-WMCSOM and MS-SPWFCSOM: vendor-extensible fields).",
 )  # fmt: skip
-def vendor_extension_properties(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def vendor_extension_properties(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         objects = list(typed_objects(answer.results))
         for obj in objects:
@@ -64,7 +64,7 @@ def _reverse_fields(document: Document) -> int:
 CalendarEdit = Callable[[Document], tuple[bytes, str] | None]  # the new body and what changed, or None
 
 
-def _varied(exchange: Exchange, csom: Edit, calendar: CalendarEdit, **layout: Any) -> ResponseRewrite:
+def _varied(exchange: ProxiedExchange, csom: Edit, calendar: CalendarEdit, **layout: Any) -> ResponseRewrite:
     """A CSOM answer edited by ``csom`` (written with ``layout``), a calendar answer by ``calendar``."""
     if exchange.original.endpoint != "calendar":
         return edited(exchange, csom, **layout)
@@ -81,7 +81,7 @@ def _varied(exchange: Exchange, csom: Edit, calendar: CalendarEdit, **layout: An
     "Every JSON object lists its members in reverse order (the calendar's XML entries their fields).",
     endpoints=("csom", "calendar"),
 )  # fmt: skip
-def reordered_members(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def reordered_members(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def reorder_answer(answer: CsomAnswer) -> tuple[Change, ...]:
         count = _reverse_members(answer.document())
         return (Change(MS_CSOM, STRUCTURE, f"member order reversed in {count} object(s)"),)
@@ -102,7 +102,7 @@ def reordered_members(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "Answers are pretty-printed: indented JSON with blanks after separators, indented XML.",
     endpoints=("csom", "calendar"),
 )  # fmt: skip
-def extra_whitespace(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def extra_whitespace(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def indent_answer(answer: CsomAnswer) -> tuple[Change, ...]:
         return (Change(MS_CSOM, STRUCTURE, "JSON indented, blanks after separators"),)
 
@@ -124,7 +124,7 @@ def _newer(version: str) -> str | None:
     "newer-library-version", "benign", MS_CSOM, HEADER,
     f"The header's LibraryVersion is a later build (third part + {VERSION_STEP}: 16.0.0.0 -> 16.0.10000.0).",
 )  # fmt: skip
-def newer_library_version(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def newer_library_version(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(answer: CsomAnswer) -> tuple[Change, ...]:
         before = answer.header.get("LibraryVersion")
         newer = _newer(before) if isinstance(before, str) else None
@@ -141,7 +141,7 @@ def newer_library_version(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "Another TraceCorrelationId (derived from the target's) in the header, in every ErrorInfo that "
     "repeats it, and in the SPRequestGuid HTTP header.",
 )  # fmt: skip
-def other_trace_correlation_id(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def other_trace_correlation_id(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     answer = CsomAnswer.parse(exchange.response.body)
     before = answer.header.get("TraceCorrelationId") if answer else None
     if answer is None or not isinstance(before, str):

@@ -23,9 +23,9 @@ from conformance.faults.jsontext import dumps, loads
 from conformance.faults.model import (
     Change,
     Context,
-    Exchange,
     HttpRequest,
     HttpResponse,
+    ProxiedExchange,
     RequestRewrite,
     ResponseRewrite,
     register,
@@ -147,7 +147,7 @@ DocumentEdit = Callable[["Document"], tuple[Change, ...]]
 
 
 def _on_document(
-    exchange: Exchange, edit: DocumentEdit, media: tuple[str, ...] = ("json", "xml")
+    exchange: ProxiedExchange, edit: DocumentEdit, media: tuple[str, ...] = ("json", "xml")
 ) -> ResponseRewrite:
     """The response with ``edit(document) -> changes`` applied to its calendar document."""
     document = Document.parse(exchange.response)
@@ -188,7 +188,7 @@ def _spec_fields(document: Document) -> Iterator[tuple[str, Entry, str, RestFiel
     "calendar-field-missing", "response", CALENDAR, BODY,
     "The first field of the answer's first entry is left out (JSON and XML).", endpoints=("calendar",),
 )  # fmt: skip
-def calendar_field_missing(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_field_missing(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def drop(entry: Entry, name: str) -> str:
         entry.remove(name)
         return "left out"
@@ -201,7 +201,7 @@ def calendar_field_missing(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "The first field of the answer's first entry is sent under a camelCase name (Type -> type).",
     endpoints=("calendar",),
 )  # fmt: skip
-def calendar_field_misnamed(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_field_misnamed(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def rename(entry: Entry, name: str) -> str:
         entry.rename(name, camel_case(name))
         return f"sent as {camel_case(name)}"
@@ -231,7 +231,7 @@ def values_section(field: RestField) -> str:
     "outside what it allows.",
     endpoints=("calendar",),
 )  # fmt: skip
-def calendar_field_out_of_range(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_field_out_of_range(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(document: Document) -> tuple[Change, ...]:
         for group, entry, name, field in _spec_fields(document):
             value = outside(field)
@@ -250,7 +250,7 @@ def calendar_field_out_of_range(exchange: Exchange, memory: Any) -> ResponseRewr
     "XML answers differ from the JSON ones: the first entry's first id field (type long) is one higher.",
     endpoints=("calendar",),
 )  # fmt: skip
-def calendar_xml_disagrees(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_xml_disagrees(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def edit(document: Document) -> tuple[Change, ...]:
         for group, entry, name, field in _spec_fields(document):
             text = str(entry.get(name)).strip()
@@ -269,7 +269,7 @@ def calendar_xml_disagrees(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "calendar-error-as-http-200", "response", CALENDAR, STATUS_CODES,
     "Refusals (400, 401, 403, 406) are answered with HTTP 200, the body unchanged.", endpoints=("calendar",),
 )  # fmt: skip
-def calendar_error_as_200(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_error_as_200(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     status = exchange.response.status
     if not 400 <= status < 500:
         return ResponseRewrite(exchange.response)
@@ -281,7 +281,7 @@ def calendar_error_as_200(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "calendar-wrong-content-type", "response", CALENDAR, BODY,
     "JSON and XML answers are labelled text/plain; charset=utf-8.", endpoints=("calendar",),
 )  # fmt: skip
-def calendar_wrong_content_type(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def calendar_wrong_content_type(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     before = exchange.response.header("content-type") or ""
     if not any(media in before.lower() for media in endpoint().content_types):
         return ResponseRewrite(exchange.response)

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from conformance.faults.model import Change, HttpRequest
-from conformance.shapes import Catalogue, catalogue
+from conformance.shapes import WM, Catalogue, catalogue
 from conformance.spec.model import Method as SpecMethod
 from conformance.spec.model import Property as SpecProperty
 from conformance.spec.model import SpecType
@@ -47,7 +47,6 @@ STRUCTURE = "3.1.4.1.8.2"  # JSON Response Structure
 SPECIAL_VALUE = "2.2.5"
 DIGEST = "MS-CSOMSPT 2.2.1"  # the form-digest errors
 PROCESSING = "3.1.4.1.1.1"  # ProcessQueryIn: the closest section the notes give for request processing
-WM = "Microsoft.SharePoint.WorkManagement.Client."
 
 
 @cache

@@ -39,8 +39,8 @@ from conformance.faults.jsontext import dumps, loads
 from conformance.faults.model import (
     Change,
     Context,
-    Exchange,
     HttpRequest,
+    ProxiedExchange,
     RequestRewrite,
     ResponseRewrite,
     register,
@@ -70,7 +70,7 @@ def digest_not_required(request: HttpRequest, context: Context) -> RequestRewrit
     "digest it reads there, cannot write).",
     endpoints=("contextinfo",),
 )  # fmt: skip
-def contextinfo_without_digest(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def contextinfo_without_digest(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     data = loads(exchange.response.body)
     verbose = data.get("d") if isinstance(data, dict) else None  # odata=verbose nests it, nometadata not
     info = verbose.get("GetContextWebInformation") if isinstance(verbose, dict) else data

@@ -118,7 +118,7 @@ class RequestRewrite:
 
 
 @dataclass(frozen=True)
-class Exchange:
+class ProxiedExchange:
     """One round trip as a response rewrite sees it."""
 
     original: HttpRequest  # as the client sent it
@@ -135,7 +135,7 @@ class ResponseRewrite:
 
 
 RequestHook = Callable[[HttpRequest, Context], RequestRewrite]
-ResponseHook = Callable[[Exchange, Any], ResponseRewrite]
+ResponseHook = Callable[[ProxiedExchange, Any], ResponseRewrite]
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from conformance.faults.jsontext import loads
 from conformance.faults.model import (
     Change,
     Context,
-    Exchange,
     Fault,
     HttpRequest,
     HttpResponse,
+    ProxiedExchange,
     RequestRewrite,
     ResponseRewrite,
 )
@@ -152,7 +152,7 @@ class Relay:
             context = Context(await self._digest(original) if fault.needs_digest else None)
             rewrite = fault.request(original, context) if fault.request else RequestRewrite(original)
             received = await self.send(rewrite.request)
-            exchange = Exchange(original, rewrite.request, received)
+            exchange = ProxiedExchange(original, rewrite.request, received)
             result = fault.response(exchange, self.memory) if fault.response else ResponseRewrite(received)
             if result.memory is not None:
                 self.memory = result.memory

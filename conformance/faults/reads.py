@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.faults.csom import (
-    WM,
     Typed,
     calls,
     integer,
@@ -28,7 +27,8 @@ from conformance.faults.csom import (
     wm_method_section,
 )
 from conformance.faults.jsontext import CsomAnswer, typed_objects
-from conformance.faults.model import Change, Exchange, ResponseRewrite, register
+from conformance.faults.model import Change, ProxiedExchange, ResponseRewrite, register
+from conformance.shapes import WM
 from conformance.spec.model import SpecType
 from conformance.wire import Request, SetProperty
 
@@ -57,7 +57,7 @@ def _ids(items: list[Any]) -> list[Any]:
 ListEdit = Callable[[list[Any]], str | None]  # edits a task list in place; says what it did, or None
 
 
-def _on_task_lists(exchange: Exchange, edit: ListEdit) -> ResponseRewrite:
+def _on_task_lists(exchange: ProxiedExchange, edit: ListEdit) -> ResponseRewrite:
     request = parse(exchange.forwarded)
     answer = CsomAnswer.parse(exchange.response.body)
     if request is None or answer is None:
@@ -77,7 +77,7 @@ def _on_task_lists(exchange: Exchange, edit: ListEdit) -> ResponseRewrite:
     "wrong-sort-order", "behaviour", WMCSOM, "3.1.5.33",
     "ReadTasks returns its tasks in reverse order.",
 )  # fmt: skip
-def wrong_sort_order(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def wrong_sort_order(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def reverse(items: list[Any]) -> str | None:
         if items == items[::-1]:
             return None
@@ -92,7 +92,7 @@ def wrong_sort_order(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "paging-skips", "behaviour", WMCSOM, READ_SECTION[1],
     "ReadTasks loses the task after the first (a page boundary skipped).",
 )  # fmt: skip
-def paging_skips(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def paging_skips(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def skip(items: list[Any]) -> str | None:
         if len(items) < 2:
             return None
@@ -106,7 +106,7 @@ def paging_skips(exchange: Exchange, memory: Any) -> ResponseRewrite:
     "paging-repeats", "behaviour", WMCSOM, READ_SECTION[1],
     "ReadTasks returns its first task twice (the next page starts with the last task again).",
 )  # fmt: skip
-def paging_repeats(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def paging_repeats(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     def repeat(items: list[Any]) -> str | None:
         if not items:
             return None
@@ -171,7 +171,7 @@ def _stale(task: Mapping[str, Any], items: list[Any]) -> dict[str, Any]:
     "the read's TaskFilter.IdsToFilterBy when it sets one.",
     memory=Remembered(),
 )  # fmt: skip
-def deleted_task_returned(exchange: Exchange, memory: Remembered) -> ResponseRewrite:
+def deleted_task_returned(exchange: ProxiedExchange, memory: Remembered) -> ResponseRewrite:
     request = parse(exchange.forwarded)
     answer = CsomAnswer.parse(exchange.response.body)
     if request is None or answer is None:
@@ -212,7 +212,7 @@ NAME_LIMIT = 10
     "that save no definition (one that saves a definition, and reads it in the same request, sees the "
     "whole name: a server cutting names where it loads them from its store).",
 )  # fmt: skip
-def truncated_name_on_read(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def truncated_name_on_read(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     request = parse(exchange.forwarded)
     answer = CsomAnswer.parse(exchange.response.body)
     if request is None or answer is None or next(calls(request, "SaveDefinition"), None) is not None:

@@ -20,7 +20,6 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.faults.csom import (
-    WM,
     Typed,
     calls,
     evaluated,
@@ -39,12 +38,13 @@ from conformance.faults.jsontext import CsomAnswer
 from conformance.faults.model import (
     Change,
     Context,
-    Exchange,
     HttpRequest,
+    ProxiedExchange,
     RequestRewrite,
     ResponseRewrite,
     register,
 )
+from conformance.shapes import WM
 from conformance.wire import (
     Action,
     CsomValue,
@@ -116,7 +116,7 @@ def _without_field(request: HttpRequest, context: Context) -> RequestRewrite:
     "UpdateTaskWithLocalizedValue answers success (Error NoValue) but the task is not changed.",
     request=_without_field,
 )  # fmt: skip
-def update_answered_as_done(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def update_answered_as_done(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     original = parse(exchange.original)
     answer = CsomAnswer.parse(exchange.response.body)
     if original is None or answer is None:
@@ -176,7 +176,7 @@ def _deletion(original: HttpRequest, task_ids: list[int]) -> HttpRequest:
     "CreateTask answers success with the new task, which the proxy then deletes: it is never read back.",
     request=_read_new_ids,
 )  # fmt: skip
-def create_undone(exchange: Exchange, memory: Any) -> ResponseRewrite:
+def create_undone(exchange: ProxiedExchange, memory: Any) -> ResponseRewrite:
     original, forwarded = parse(exchange.original), parse(exchange.forwarded)
     answer = CsomAnswer.parse(exchange.response.body)
     if original is None or forwarded is None or answer is None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.interop.results import OUTCOMES, ClientRun, ScenarioResult
+from conformance.interop.results import SCENARIO_OUTCOMES, ClientRun, ScenarioResult
 
 FORMAT = "csom-conformance/interop/1"
 SCHEMA_PATH = Path(__file__).with_name("interop.schema.json")
@@ -73,7 +73,11 @@ def report_json(runs: Sequence[dict[str, Any]], generated: dt.datetime) -> dict[
         "format": FORMAT,
         "generated": generated.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "runs": list(runs),
-        "totals": {"runs": len(runs), "scenarios": sum(counts.values()), **{o: counts[o] for o in OUTCOMES}},
+        "totals": {
+            "runs": len(runs),
+            "scenarios": sum(counts.values()),
+            **{o: counts[o] for o in SCENARIO_OUTCOMES},
+        },
     }
 
 

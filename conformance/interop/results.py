@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error")
+ScenarioOutcome = Literal["passed", "failed", "error"]
+SCENARIO_OUTCOMES: tuple[ScenarioOutcome, ...] = ("passed", "failed", "error")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Exchange:
+class RoundTrip:
     """One HTTP round trip of a step, bodies as they crossed the wire (no headers)."""
 
     url: str
@@ -35,13 +35,13 @@ class Step:
     label: str
     vars: dict[str, Any]
     client_error: dict[str, Any] | None
-    exchanges: tuple[Exchange, ...]
+    exchanges: tuple[RoundTrip, ...]
 
 
 @dataclass(frozen=True)
 class ScenarioResult:
     name: str
-    outcome: Outcome
+    outcome: ScenarioOutcome
     duration_s: float
     message: str
     checks: tuple[Check, ...]
@@ -67,7 +67,7 @@ class ClientRun:
     scenarios: tuple[ScenarioResult, ...] = field(default_factory=tuple)
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> ScenarioOutcome:
         outcomes = {s.outcome for s in self.scenarios}
         if self.error or "error" in outcomes:
             return "error"
@@ -79,14 +79,14 @@ class ClientRun:
         return self.build or self.client
 
 
-def _outcome(value: Any) -> Outcome:
-    if value not in OUTCOMES:
+def _outcome(value: Any) -> ScenarioOutcome:
+    if value not in SCENARIO_OUTCOMES:
         raise ValueError(f"unknown outcome {value!r}")
     return value
 
 
-def _exchange(data: dict[str, Any]) -> Exchange:
-    return Exchange(
+def _round_trip(data: dict[str, Any]) -> RoundTrip:
+    return RoundTrip(
         url=str(data["url"]),
         request=str(data.get("request") or ""),
         status=int(data.get("status") or 0),
@@ -109,7 +109,7 @@ def _scenario(data: dict[str, Any]) -> ScenarioResult:
                 str(s["label"]),
                 dict(s.get("vars") or {}),
                 s.get("error"),
-                tuple(map(_exchange, s["exchanges"])),
+                tuple(map(_round_trip, s["exchanges"])),
             )
             for s in data["steps"]
         ),

@@ -100,6 +100,13 @@ class CsomProtocol:
     examples: tuple[Example, ...] = ()
     errata: tuple[str, ...] = ()  # ids of every erratum applied during extraction
 
+    @property
+    def namespace(self) -> str:
+        """What every type's full name starts with, dot included
+        (``Microsoft.SharePoint.WorkManagement.Client.``)."""
+        (namespace,) = {t.name.rpartition(".")[0] + "." for t in self.types}
+        return namespace
+
     def type(self, name: str) -> SpecType:
         """Look a type up by full name or short (wire) name."""
         for t in self.types:

@@ -9,13 +9,13 @@ thorough profile's run of seed 3 ended so. A fraction of a second.
 
 from __future__ import annotations
 
-from cases.test_task_lifecycle import STEPS, Run
+from cases.test_task_lifecycle import STEPS, TaskLane
 from conformance.case import PROFILES
 from conformance.verdicts import Verdicts
 
 
 def test_task_tokens_keep_one_length() -> None:
-    run = Run(target=None, run_id="ccrun3", lane=0, verdicts=Verdicts())  # type: ignore[arg-type]
+    run = TaskLane(target=None, run_id="ccrun3", lane=0, verdicts=Verdicts())  # type: ignore[arg-type]
     # the most a lane creates: every example of the thorough profile in one lane, two tasks a step
     tokens = [run.token() for _ in range(PROFILES["thorough"] * STEPS * 2)]
     assert len(set(tokens)) == len(tokens)

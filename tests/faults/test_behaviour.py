@@ -11,10 +11,10 @@ import httpx
 
 from conformance.faults import Change, FaultProxy
 from conformance.server import ReferenceServer
-from conformance.shapes import catalogue
+from conformance.shapes import WF, catalogue
 from conformance.spec.data import load_csom
 from conformance.wire import QueryProperty, QuerySpec, RequestBuilder, parse_response, scope_error, to_xml
-from conformance.world_wf import WF, new_definition, service
+from conformance.world_wf import new_definition, service
 from tests.faults.helpers import (
     Scenario,
     compare,

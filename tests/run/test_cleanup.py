@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from conformance.cli import main
 from conformance.probe import web
 from conformance.runner.signals import signals_as_interrupt
-from conformance.shapes import catalogue
+from conformance.shapes import WM, catalogue
 from conformance.target import Credentials, Target
 from conformance.wire import QuerySpec, RequestBuilder
-from conformance.world import WM, create_task, provision, run_pattern
+from conformance.world import create_task, provision, run_pattern
 from tests.run.launch import QUICK, TOKEN, conformance, environment, error_lines, secured_server, start
 
 RUN_ID = "ccrun0"  # the run id of seed 0

@@ -27,12 +27,12 @@ from conformance.wire import (
 
 SITE = "/sites/probe"
 WSM_TYPE_ID = load_csom("ms-spwfcsom").type("SP.WorkflowServices.WorkflowServicesManager").type_id
-WM_NS = "Microsoft.SharePoint.WorkManagement.Client."
 TASK_FIELDS = ("Id", "Name", "Description", "DueDate", "EditUrl", "IsPersonal", "LocationId")
 
 
 def wm_type_id(name: str) -> str:
-    type_id = load_csom("ms-wmcsom").type(WM_NS + name).type_id
+    wm = load_csom("ms-wmcsom")
+    type_id = wm.type(wm.namespace + name).type_id
     assert type_id is not None
     return type_id
 

@@ -25,6 +25,7 @@ from conformance.server.csom.typesystem import TypeInfo, TypeSystem
 from conformance.server.wf.identity import resolve_spec_identity
 from conformance.spec.model import Parameter
 from conformance.wire import (
+    INTEGER_RANGES,
     Action,
     ConditionalScope,
     Constructor,
@@ -55,15 +56,9 @@ from conformance.wire import (
     ValueObject,
 )
 
-INT_RANGES = {
-    "CSOM Int32": (-(2**31), 2**31 - 1),
-    "CSOM UInt32": (0, 2**32 - 1),
-    "CSOM Int64": (-(2**63), 2**63 - 1),
-}
-
 
 @dataclass
-class Run:
+class RequestState:
     """The state of one request being processed."""
 
     request: Request
@@ -82,7 +77,7 @@ def error_info(fault: CsomFault, correlation_id: str) -> ErrorInfo:
 
 def execute(request: Request, ctx: Context, types: TypeSystem) -> list[tuple[int, Any]]:
     """The result pairs of a request; raises CsomFault on the first unhandled error."""
-    run = Run(request, ctx, types)
+    run = RequestState(request, ctx, types)
     _savepoint(run)  # the request's own (COMMIT releases it), shared by actions until one writes
     for action in request.actions:
         _action(run, action)
@@ -90,7 +85,7 @@ def execute(request: Request, ctx: Context, types: TypeSystem) -> list[tuple[int
 
 
 # ------------------------------------------------------------------------------------ object paths
-def _path(run: Run, path_id: int) -> Any:
+def _path(run: RequestState, path_id: int) -> Any:
     if path_id in run.cache:
         return run.cache[path_id]
     path = run.request.paths_by_id.get(path_id)
@@ -100,14 +95,14 @@ def _path(run: Run, path_id: int) -> Any:
     return value
 
 
-def _type_by_id(run: Run, type_id: UUID) -> TypeInfo:
+def _type_by_id(run: RequestState, type_id: UUID) -> TypeInfo:
     info = run.types.by_type_id.get(type_id)
     if info is None:
         raise CsomFault(om.INVALID_QUERY, f"unknown type {{{type_id}}}")
     return info
 
 
-def _evaluate(run: Run, path: ObjectPath) -> Any:
+def _evaluate(run: RequestState, path: ObjectPath) -> Any:
     if isinstance(path, Constructor):
         info = _type_by_id(run, path.type_id)
         spec_params = info.constructor.parameters if info.constructor else None
@@ -130,7 +125,7 @@ def _evaluate(run: Run, path: ObjectPath) -> Any:
     raise CsomFault(om.INVALID_QUERY, f"unsupported object path {type(path).__name__}")
 
 
-def _identity(run: Run, name: str) -> ServerObject | None:
+def _identity(run: RequestState, name: str) -> ServerObject | None:
     # the workflow spec's examples name objects "<type prefix>:<guid>" (MS-SPWFCSOM section 4)
     matched, found = resolve_spec_identity(run.ctx, name)
     if matched:
@@ -144,7 +139,7 @@ def _identity(run: Run, name: str) -> ServerObject | None:
     raise CsomFault(om.NOT_FOUND, f"no object has the identity {name[:120]!r}")
 
 
-def _object(run: Run, path_id: int) -> ServerObject:
+def _object(run: RequestState, path_id: int) -> ServerObject:
     obj = _path(run, path_id)
     if obj is None:
         raise CsomFault(om.ARGUMENT_NULL, f"object path {path_id} evaluated to null")
@@ -154,7 +149,7 @@ def _object(run: Run, path_id: int) -> ServerObject:
 
 
 # ------------------------------------------------------------------------------------------ members
-def _get_property(run: Run, obj: ServerObject, name: str) -> Any:
+def _get_property(run: RequestState, obj: ServerObject, name: str) -> Any:
     info = run.types.of(obj)
     if info.spec is not None and name not in info.properties:
         raise CsomFault(om.INVALID_QUERY, f'Field or property "{name}" does not exist on {info.short_name}.')
@@ -164,7 +159,7 @@ def _get_property(run: Run, obj: ServerObject, name: str) -> Any:
     return value(run.ctx) if callable(value) and info.spec is None else value
 
 
-def _call(run: Run, obj: ServerObject, name: str, raw_args: tuple[Any, ...]) -> Any:
+def _call(run: RequestState, obj: ServerObject, name: str, raw_args: tuple[Any, ...]) -> Any:
     info = run.types.of(obj)
     method = info.methods.get(name)
     if info.spec is not None and method is None:
@@ -176,7 +171,7 @@ def _call(run: Run, obj: ServerObject, name: str, raw_args: tuple[Any, ...]) -> 
     return target(run.ctx, *args)
 
 
-def _set_property(run: Run, obj: ServerObject, name: str, raw: Any) -> None:
+def _set_property(run: RequestState, obj: ServerObject, name: str, raw: Any) -> None:
     info = run.types.of(obj)
     prop = info.properties.get(name)
     if prop is None:
@@ -187,7 +182,9 @@ def _set_property(run: Run, obj: ServerObject, name: str, raw: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------- arguments
-def _arguments(run: Run, spec: tuple[Parameter, ...] | None, raw: tuple[Any, ...], where: str) -> list[Any]:
+def _arguments(
+    run: RequestState, spec: tuple[Parameter, ...] | None, raw: tuple[Any, ...], where: str
+) -> list[Any]:
     if spec is None:  # core types: arguments as sent
         return [_plain(run, v) for v in raw]
     if len(raw) != len(spec):
@@ -198,7 +195,7 @@ def _arguments(run: Run, spec: tuple[Parameter, ...] | None, raw: tuple[Any, ...
     return [_decode(run, p.type, v, f"{where}.{p.name}") for p, v in zip(spec, raw, strict=True)]
 
 
-def _plain(run: Run, value: Any) -> Any:
+def _plain(run: RequestState, value: Any) -> Any:
     """A request value as plain Python, without a declared type."""
     if isinstance(value, Null):
         return None
@@ -220,7 +217,7 @@ def _bad(where: str, expected: str, value: Any) -> CsomFault:
     return CsomFault(om.ARGUMENT, f"{where}: expected {expected}, got {shown}")
 
 
-def _decode(run: Run, spec_type: str, raw: Any, where: str) -> Any:
+def _decode(run: RequestState, spec_type: str, raw: Any, where: str) -> Any:
     if isinstance(raw, ValueObject) and spec_type in run.types.by_name:
         return _value_object(run, spec_type, raw, where)
     value = _plain(run, raw)
@@ -238,11 +235,13 @@ def _decode(run: Run, spec_type: str, raw: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise _bad(where, "a String", value)
         return value
-    if spec_type in INT_RANGES or spec_type in run.types.enums:
+    # the spec tables' "CSOM Int32" is MS-CSOM's Int32
+    bounds = INTEGER_RANGES.get(spec_type.removeprefix("CSOM ")) if spec_type.startswith("CSOM ") else None
+    if bounds is not None or spec_type in run.types.enums:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(where, spec_type, value)
-        if spec_type in INT_RANGES:
-            low, high = INT_RANGES[spec_type]
+        if bounds is not None:
+            low, high = bounds
             if not low <= value <= high:
                 raise CsomFault(om.ARGUMENT_OUT_OF_RANGE, f"{where}: {value} is outside {spec_type}")
         else:
@@ -277,7 +276,7 @@ def _decode(run: Run, spec_type: str, raw: Any, where: str) -> Any:
     return value  # a type neither spec defines (ContentTypeId, ...): as sent
 
 
-def _value_object(run: Run, spec_type: str, raw: ValueObject, where: str) -> ServerObject:
+def _value_object(run: RequestState, spec_type: str, raw: ValueObject, where: str) -> ServerObject:
     """A client value object (sent by value, e.g. SetUserSettings' LocationDisplaySetting array):
     a new instance of its type with each member set as SetProperty would set it."""
     info = _type_by_id(run, raw.type_id)
@@ -289,7 +288,7 @@ def _value_object(run: Run, spec_type: str, raw: ValueObject, where: str) -> Ser
     return obj
 
 
-def _check_enum(run: Run, enum_name: str, value: int, where: str) -> None:
+def _check_enum(run: RequestState, enum_name: str, value: int, where: str) -> None:
     enum = run.types.enums[enum_name]
     allowed = {v.value for v in enum.values}
     if enum.flag:
@@ -305,7 +304,9 @@ def _check_enum(run: Run, enum_name: str, value: int, where: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ results
-def serialize(run: Run, value: Any, query: QuerySpec | None = None, child: QuerySpec | None = None) -> Any:
+def serialize(
+    run: RequestState, value: Any, query: QuerySpec | None = None, child: QuerySpec | None = None
+) -> Any:
     """A result value as JSON-ready Python (dates, GUIDs and bytes left for the encoder)."""
     if isinstance(value, ServerObject):
         return _serialize_object(run, value, query, child)
@@ -316,7 +317,9 @@ def serialize(run: Run, value: Any, query: QuerySpec | None = None, child: Query
     return value
 
 
-def _serialize_object(run: Run, obj: ServerObject, query: QuerySpec | None, child: QuerySpec | None) -> dict:
+def _serialize_object(
+    run: RequestState, obj: ServerObject, query: QuerySpec | None, child: QuerySpec | None
+) -> dict:
     info = run.types.of(obj)
     out: dict[str, Any] = {"_ObjectType_": info.short_name}
     identity = obj.identity()
@@ -340,17 +343,17 @@ def _serialize_object(run: Run, obj: ServerObject, query: QuerySpec | None, chil
 
 
 # ------------------------------------------------------------------------------------------ actions
-def _savepoint(run: Run) -> None:
+def _savepoint(run: RequestState) -> None:
     run.ctx.db.execute("SAVEPOINT csom_action")
     run.marks.append(run.ctx.db.total_changes)
 
 
-def _release(run: Run) -> None:
+def _release(run: RequestState) -> None:
     run.ctx.db.execute("RELEASE csom_action")
     run.marks.pop()
 
 
-def _action(run: Run, action: Action) -> None:
+def _action(run: RequestState, action: Action) -> None:
     """Run one action all-or-nothing: a fault undoes the action's own writes (a savepoint) and
     forgets the object paths it evaluated, so nothing of a failed action outlives it. When nothing
     was written since the newest savepoint, rolling back to it undoes exactly this action's writes,
@@ -374,7 +377,7 @@ def _action(run: Run, action: Action) -> None:
         _release(run)
 
 
-def _dispatch(run: Run, action: Action) -> None:
+def _dispatch(run: RequestState, action: Action) -> None:
     if isinstance(action, ObjectPathAction):
         run.results.append((action.id, {"IsNull": _path(run, action.object_path_id) is None}))
     elif isinstance(action, Query):
@@ -422,12 +425,12 @@ def _dispatch(run: Run, action: Action) -> None:
         raise CsomFault(om.INVALID_QUERY, f"unsupported action {type(action).__name__}")
 
 
-def _run_all(run: Run, actions: tuple[Action, ...]) -> None:
+def _run_all(run: RequestState, actions: tuple[Action, ...]) -> None:
     for nested in actions:
         _action(run, nested)
 
 
-def _guarded(run: Run, actions: tuple[Action, ...]) -> CsomFault | None:
+def _guarded(run: RequestState, actions: tuple[Action, ...]) -> CsomFault | None:
     try:
         _run_all(run, actions)
     except CsomFault as fault:
@@ -435,7 +438,7 @@ def _guarded(run: Run, actions: tuple[Action, ...]) -> CsomFault | None:
     return None
 
 
-def _scope_result(run: Run, fault: CsomFault | None) -> dict[str, Any]:
+def _scope_result(run: RequestState, fault: CsomFault | None) -> dict[str, Any]:
     return {
         "HasException": fault is not None,
         "ErrorInfo": error_info(fault, run.ctx.correlation_id).to_json() if fault else None,
@@ -452,7 +455,7 @@ _COMPARE = {
 }
 
 
-def _test(run: Run, node: Expression | ExpressionConstant) -> Any:
+def _test(run: RequestState, node: Expression | ExpressionConstant) -> Any:
     """Evaluate a ConditionalScope test: comparisons and logic over properties and constants."""
     if isinstance(node, ExpressionConstant):
         return _plain(run, node.value)

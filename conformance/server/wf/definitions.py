@@ -61,8 +61,9 @@ from conformance.server.wf.store import (
     parse_xaml,
     require_text,
 )
+from conformance.spec.data import load_csom
 
-NS = "Microsoft.SharePoint.Client.WorkflowServices."
+NS = load_csom("ms-spwfcsom").namespace
 
 # GetActivitySignatures: activity name -> (last changed, signature XML)
 _RTM = dt.datetime(2012, 10, 1, tzinfo=dt.UTC)

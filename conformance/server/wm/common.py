@@ -27,8 +27,9 @@ from enum import IntEnum
 from typing import Any
 
 from conformance.server.csom.objects import ARGUMENT_NULL, ARGUMENT_OUT_OF_RANGE, CsomFault
+from conformance.spec.data import load_csom
 
-NS = "Microsoft.SharePoint.WorkManagement.Client."
+NS = load_csom("ms-wmcsom").namespace
 UTC = dt.UTC
 MIN_DATE = dt.datetime(1, 1, 1)  # DateTime.MinValue, "no date"
 REFRESH_SECONDS = 2  # a cache refresh job is Pending this long after BeginCacheRefresh, then Succeeded

@@ -17,7 +17,7 @@ from tests.server.wf.helpers import list_subscription, published_definition, ser
 SPEC = load_csom("ms-spwfcsom")
 CLASSES = [t for t in SPEC.types if t.kind == "class"]
 ENUMS = {t.name: t for t in SPEC.types if t.kind == "enum"}
-NS = "Microsoft.SharePoint.Client.WorkflowServices."
+NS = SPEC.namespace
 
 
 def test_every_class_is_registered():
