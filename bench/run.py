@@ -46,8 +46,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.background import BackgroundServer
+from conformance.drive.target import NO_DELAY
 from conformance.runner.workers import default_workers
-from conformance.target import NO_DELAY
 from conformance.wire import WireError, parse_response
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,18 +9,18 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.case import RunOptions
-from conformance.probe import Arguments, Route, plan_routes, route_writes
-from conformance.seeding import same_draws
-from conformance.shapes import Catalogue
-from conformance.shapes import catalogue as spec_catalogue
-from conformance.snapshots import Snapshot, take_snapshots
-from conformance.target import Target
-from conformance.world import World, await_refresh, clean_up, provision
+from conformance.drive.snapshots import Snapshot, take_snapshots
+from conformance.drive.target import Target
+from conformance.drive.world import World, await_refresh, clean_up, provision
+from conformance.model.catalogue import Catalogue
+from conformance.model.catalogue import catalogue as spec_catalogue
+from conformance.model.routes import Arguments, Route, plan_routes, route_writes
+from conformance.model.seeding import same_draws
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _same_draws() -> Iterator[None]:
-    """Every case's draws follow the seed alone (conformance.seeding)."""
+    """Every case's draws follow the seed alone (conformance.model.seeding)."""
     with same_draws():
         yield
 

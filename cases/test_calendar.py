@@ -23,15 +23,15 @@ from typing import Any
 
 import pytest
 
-from conformance import calendar_schema as schema
-from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
-from conformance.checks import Site, verify
+from conformance.drive.target import Credentials, Exchange, Target
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model import calendar_schema as schema
 from conformance.server.seed import CALENDAR_MEMBER_ENVS
 from conformance.spec.data import specs_dir
 from conformance.spec.errata import load_errata
 from conformance.spec.model import RestField, RestParameter
-from conformance.target import Credentials, Exchange, Target
 
 ENDPOINT = schema.endpoint()
 PROTOCOL = ENDPOINT.protocol

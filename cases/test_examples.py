@@ -39,16 +39,19 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, shapes
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Site, Violation, verify
-from conformance.probe import REQUEST_CONTEXT_TYPE_ID, web, writes
-from conformance.shapes import catalogue
-from conformance.snapshots import raw_results
+from conformance.drive.snapshots import raw_results
+from conformance.drive.target import CsomReply, Target
+from conformance.drive.world import World, clean_up, create_task
+from conformance.judge import checks
+from conformance.judge.checks import Site, Violation, verify
+from conformance.model.catalogue import WF as WF_NAMESPACE
+from conformance.model.catalogue import WM as WM_NAMESPACE
+from conformance.model.catalogue import catalogue
+from conformance.model.routes import REQUEST_CONTEXT_TYPE_ID, web, writes
 from conformance.spec.data import load_csom, specs_dir
 from conformance.spec.errata import load_errata
 from conformance.spec.model import Example
-from conformance.target import CsomReply, Target
 from conformance.wire import (
     SELECT_ALL,
     Constructor,
@@ -64,12 +67,11 @@ from conformance.wire import (
     parse_request,
     to_xml,
 )
-from conformance.world import World, clean_up, create_task
 
 CATALOGUE = catalogue()
 ERRATA = {erratum.id for erratum in load_errata(specs_dir() / "errata.toml")}
 WM, WF = "ms-wmcsom", "ms-spwfcsom"
-TASK = CATALOGUE.types[shapes.WM + "Task"].short_name
+TASK = CATALOGUE.types[WM_NAMESPACE + "Task"].short_name
 # What the recorded session named on its server (erratum ex-wf-4-recorded-ids).
 RECORDED_SITE = uuid.UUID("e3137044-d96b-4989-ad80-aed34f0cc10b")
 RECORDED_WEB = uuid.UUID("375160a8-0ab6-46f2-9b3d-b987684b30e3")
@@ -259,7 +261,7 @@ def _guid(raw: Any) -> uuid.UUID | None:
 
 
 def _manager(builder: RequestBuilder) -> ObjectPathRef:
-    manager = CATALOGUE.types[shapes.WF + "WorkflowServicesManager"]
+    manager = CATALOGUE.types[WF_NAMESPACE + "WorkflowServicesManager"]
     return builder.construct(manager.type_id, web(builder))
 
 
@@ -339,7 +341,7 @@ class Replayer:
         current = builder.static_property(REQUEST_CONTEXT_TYPE_ID, "Current")
         site_web = builder.property(current, "Web")
         definition, subscription = (
-            CATALOGUE.types[shapes.WF + n] for n in ("WorkflowDefinition", "WorkflowSubscription")
+            CATALOGUE.types[WF_NAMESPACE + n] for n in ("WorkflowDefinition", "WorkflowSubscription")
         )
         objects = {
             "web": site_web,

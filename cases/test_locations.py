@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, Level, case
-from conformance.checks import Site, verify
-from conformance.shapes import WM, catalogue
+from conformance.drive.target import CsomReply, Target
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import WM, catalogue
 from conformance.spec.model import SpecType
-from conformance.target import CsomReply, Target
 from conformance.wire import SELECT_ALL, ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
 CATALOGUE = catalogue()

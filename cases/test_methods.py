@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from conformance import checks
 from conformance.case import PROFILES, CaseMeta, RunOptions, case
-from conformance.checks import Site, verify
-from conformance.generate import examples, strategy_for
-from conformance.probe import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
-from conformance.shapes import catalogue
-from conformance.snapshots import Probe, ProbeOutcome, send_batched
+from conformance.drive.snapshots import Probe, ProbeOutcome, send_batched
+from conformance.drive.target import Target
+from conformance.drive.world_wf import WRITTEN_ONLY
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import catalogue
+from conformance.model.routes import DESTRUCTIVE_VERBS, Arguments, follow, plan_routes, route_writes, writes
+from conformance.model.strategies import examples, strategy_for
 from conformance.spec.model import EnumValue, Method, Parameter, Property, SpecType
-from conformance.target import Target
 from conformance.wire import SELECT_ALL, CsomValue, RequestBuilder, scope_error
-from conformance.world_wf import WRITTEN_ONLY
 
 CATALOGUE = catalogue()
 ROUTES = plan_routes(CATALOGUE)
@@ -130,7 +130,7 @@ def generated_calls(
     chosen: list[tuple[SpecType, Method]], arguments: Arguments, options: RunOptions
 ) -> dict[Hashable, list[list[Any]]]:
     """The profile's generated calls of each method beside the typical one, drawn from the seed (a
-    method's own Hypothesis run: conformance.generate.examples)."""
+    method's own Hypothesis run: conformance.model.strategies.examples)."""
     drawn = {}
     for t, m in chosen:
         strategy = _generated(m, arguments)
@@ -181,7 +181,7 @@ def destructive_calls(target: Target, arguments: Arguments, run_options: RunOpti
     return _send_calls(target, arguments, run_options, destructive=True)
 
 
-@pytest.mark.shard_weight(1000)  # ten generated calls a method: the heaviest (conformance.shard)
+@pytest.mark.shard_weight(1000)  # ten generated calls a method: the heaviest (conformance.pytest.shard)
 @pytest.mark.parametrize(("spec_type", "method"), _method_cases("call"))
 def test_method_call(spec_type: SpecType, method: Method, request: pytest.FixtureRequest) -> None:
     """The typical call succeeds (semantic: the suite chose its arguments); every call's answer is a

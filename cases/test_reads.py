@@ -22,16 +22,16 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Site, verify
-from conformance.probe import Arguments, Route, follow
-from conformance.shapes import WM, Catalogue, catalogue
-from conformance.snapshots import Probe, ProbeOutcome, send_batched
+from conformance.drive.snapshots import Probe, ProbeOutcome, send_batched
+from conformance.drive.target import CsomReply, Target
+from conformance.drive.world import create_task
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import WM, Catalogue, catalogue
+from conformance.model.routes import Arguments, Route, follow
 from conformance.spec.model import SpecType
-from conformance.target import CsomReply, Target
 from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
-from conformance.world import create_task
 
 CATALOGUE = catalogue()
 PROTOCOL = "ms-wmcsom"

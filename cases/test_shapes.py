@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, case
-from conformance.checks import Site, verify
-from conformance.probe import plan_routes, route_writes
-from conformance.shapes import catalogue
-from conformance.snapshots import Snapshot
+from conformance.drive.snapshots import Snapshot
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import catalogue
+from conformance.model.routes import plan_routes, route_writes
 from conformance.spec.model import Property, SpecType
 
 CATALOGUE = catalogue()

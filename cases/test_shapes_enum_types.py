@@ -25,14 +25,14 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Site, verify
-from conformance.probe import Arguments, Route, follow, plan_routes, route_writes, writes
-from conformance.shapes import catalogue
-from conformance.snapshots import Probe, ProbeOutcome, Snapshot, send_batched
+from conformance.drive.snapshots import Probe, ProbeOutcome, Snapshot, send_batched
+from conformance.drive.target import Target
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import catalogue
+from conformance.model.routes import Arguments, Route, follow, plan_routes, route_writes, writes
 from conformance.spec.model import Method, SpecType
-from conformance.target import Target
 from conformance.wire import CsomValue, RequestBuilder
 
 CATALOGUE = catalogue()

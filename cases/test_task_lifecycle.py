@@ -7,7 +7,7 @@ M/D/YYYY as in JSOM's captures), updates every WritableTaskField through
 UpdateTaskWithLocalizedValue, pins and unpins, adds and removes custom attributes, reorders in a
 user-ordered session and deletes; it reads everything back through ReadTasks (every
 SortableTaskField in both directions, every filter) and judges the answers against the in-suite
-model (conformance/task_model.py). Reads are restricted to the run's own tasks
+model (conformance/model/task_model.py). Reads are restricted to the run's own tasks
 (TaskFilter.IdsToFilterBy), so a real target's other tasks do not disturb the model; every task is
 named with the run id and deleted at the end, also when a step fails.
 
@@ -31,15 +31,16 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
-from conformance.checks import Check
-from conformance.generate import EDGE_STRINGS, XML_TEXT
-from conformance.lanes import run_lanes
-from conformance.shapes import WM, catalogue
-from conformance.spec.model import SpecType
-from conformance.target import CsomReply, Exchange, Target
-from conformance.task_model import (
+from conformance.drive.lanes import run_lanes
+from conformance.drive.target import CsomReply, Exchange, Target
+from conformance.drive.world import create_task_arguments
+from conformance.judge import checks
+from conformance.judge.checks import Check
+from conformance.judge.sites import MachineOutcome, Verdicts
+from conformance.model.catalogue import WM, catalogue
+from conformance.model.strategies import EDGE_STRINGS, XML_TEXT
+from conformance.model.task_model import (
     LOCALIZED_BOOLEANS,
     SORTED_BY,
     DateRange,
@@ -52,7 +53,7 @@ from conformance.task_model import (
     moved_after,
     order_key,
 )
-from conformance.verdicts import MachineOutcome, Verdicts
+from conformance.spec.model import SpecType
 from conformance.wire import (
     SELECT_ALL,
     MalformedResponse,
@@ -62,7 +63,6 @@ from conformance.wire import (
     RequestBuilder,
     scope_error,
 )
-from conformance.world import create_task_arguments
 
 P = ParamSpec("P")  # a check's own parameters, through the judging helper
 CATALOGUE = catalogue()
@@ -438,7 +438,7 @@ class Readback:
 
 @dataclass
 class TaskLane:
-    """One lane of the machine (conformance.lanes): its tasks, named with the run id and the lane."""
+    """One lane of the machine (conformance.drive.lanes): its tasks, named with the run id and the lane."""
 
     target: Target
     run_id: str
@@ -904,7 +904,7 @@ def lifecycle(target: Target, run_options: RunOptions) -> Iterator[MachineOutcom
     yield MachineOutcome("the task lifecycle", verdicts, error)
 
 
-@pytest.mark.shard_weight(500)  # one state machine behind all these verdicts (conformance.shard)
+@pytest.mark.shard_weight(500)  # one state machine behind all these verdicts (conformance.pytest.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_task_lifecycle(site: Site, lifecycle: MachineOutcome) -> None:
     lifecycle.settle(site)

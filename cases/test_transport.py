@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
-from conformance.checks import Site, verify
-from conformance.probe import REQUEST_CONTEXT_TYPE_ID
-from conformance.shapes import WM, catalogue
-from conformance.snapshots import raw_results
-from conformance.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
+from conformance.drive.snapshots import raw_results
+from conformance.drive.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
+from conformance.drive.world import create_task_arguments
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import WM, catalogue
+from conformance.model.routes import REQUEST_CONTEXT_TYPE_ID
 from conformance.wire import NS, ObjectPathRef, QuerySpec, RequestBuilder
-from conformance.world import create_task_arguments
 
 PROTOCOL = "ms-csom"
 HEADER, ERROR_VALUE = "3.1.4.1.8.1.5", "3.1.4.1.8.1.2"

@@ -31,17 +31,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance import checks
 from conformance.case import CaseMeta, Level, RunOptions, case
-from conformance.checks import Check
-from conformance.lanes import run_lanes
-from conformance.shapes import WF, catalogue
-from conformance.snapshots import raw_results
-from conformance.target import CsomReply, Target
-from conformance.verdicts import MachineOutcome, Verdicts
-from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
-from conformance.world import World
-from conformance.world_wf import (
+from conformance.drive.lanes import run_lanes
+from conformance.drive.snapshots import raw_results
+from conformance.drive.target import CsomReply, Target
+from conformance.drive.world import World
+from conformance.drive.world_wf import (
     WorkflowWorld,
     children,
     clean_up_workflow,
@@ -52,6 +47,11 @@ from conformance.world_wf import (
     service,
     statuses,
 )
+from conformance.judge import checks
+from conformance.judge.checks import Check
+from conformance.judge.sites import MachineOutcome, Verdicts
+from conformance.model.catalogue import WF, catalogue
+from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder
 
 P = ParamSpec("P")  # a check's own parameters, through the judging helper
 CATALOGUE = catalogue()
@@ -182,7 +182,7 @@ class Instance:
 
 @dataclass
 class WorkflowLane:
-    """One lane of the machine (conformance.lanes): the target, where workflows run, the verdicts."""
+    """One lane of the machine (conformance.drive.lanes): the target, where workflows run, the verdicts."""
 
     target: Target
     run_id: str
@@ -672,7 +672,7 @@ def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator
     yield MachineOutcome(WHAT, verdicts, error)
 
 
-@pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.shard)
+@pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.pytest.shard)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_workflow_lifecycle(site: CaseMeta, lifecycle: MachineOutcome) -> None:
     lifecycle.settle(site)

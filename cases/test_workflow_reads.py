@@ -19,14 +19,10 @@ from typing import Any
 
 import pytest
 
-from conformance import checks
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.checks import Site, verify
-from conformance.shapes import WF, catalogue
-from conformance.target import CsomReply, Target
-from conformance.wire import QuerySpec, RequestBuilder
-from conformance.world import World
-from conformance.world_wf import (
+from conformance.drive.target import CsomReply, Target
+from conformance.drive.world import World
+from conformance.drive.world_wf import (
     WAITING_XAML,
     WorkflowWorld,
     children,
@@ -37,6 +33,10 @@ from conformance.world_wf import (
     section,
     service,
 )
+from conformance.judge import checks
+from conformance.judge.checks import Site, verify
+from conformance.model.catalogue import WF, catalogue
+from conformance.wire import QuerySpec, RequestBuilder
 
 CATALOGUE = catalogue()
 PROTOCOL = "ms-spwfcsom"

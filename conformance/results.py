@@ -58,7 +58,7 @@ class CaseResult:
     writes: bool = False
     expected: str = ""
     actual: str = ""
-    violated: str = ""  # the registered check (conformance.checks) whose violation failed the case
+    violated: str = ""  # the registered check (conformance.judge.checks) whose violation failed the case
     evidence: tuple[Evidence, ...] = ()
     outcomes: tuple[str, ...] = ()  # with --repeat: the outcome of every execution, in order
 

@@ -60,6 +60,28 @@ def test_self_contained_packages_import_nothing_of_ours_above_them(package: str)
     assert not outside, sorted(outside)
 
 
+# the pipeline's stages: each imports only the stages before it (and the neutral bottom modules)
+STAGES = {
+    "conformance.model": ("conformance.spec", "conformance.wire"),
+    "conformance.drive": ("conformance.spec", "conformance.wire", "conformance.model"),
+    "conformance.judge": ("conformance.spec", "conformance.wire", "conformance.model", "conformance.drive",
+                          "conformance.case", "conformance.registry"),
+    "conformance.results": ("conformance.spec",),
+    "conformance.report": ("conformance.spec", "conformance.case", "conformance.results"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_each_stage_of_the_pipeline_imports_only_the_stages_before_it(stage: str) -> None:
+    allowed = (stage, *STAGES[stage])
+    backward = {
+        (module, name)
+        for module, names in MODULES.items() if _within(module, (stage,))
+        for name in names if name != "conformance" and not _within(name, allowed)
+    }  # fmt: skip
+    assert not backward, sorted(backward)
+
+
 def test_nothing_below_imports_the_plugin_or_the_runner() -> None:
     """The plugin and the runner sit on top: no case machinery, model, judging, report, server or
     codec module imports them (the plugin may use the runner's settings, not the other way)."""
@@ -78,7 +100,12 @@ def test_nothing_below_imports_the_plugin_or_the_runner() -> None:
 
 
 def test_the_reference_server_imports_nothing_of_the_suites_judging_side() -> None:
-    judging = ("conformance.checks", "conformance.target", "conformance.world", "conformance.report")
+    judging = (
+        "conformance.judge.checks",
+        "conformance.drive.target",
+        "conformance.drive.world",
+        "conformance.report",
+    )
     crossing = {
         (module, name)
         for module, names in MODULES.items() if _within(module, ("conformance.server",))
@@ -92,6 +119,6 @@ def test_the_reports_import_nothing_of_the_checks() -> None:
     crossing = {
         (module, name)
         for module, names in MODULES.items() if _within(module, ("conformance.report",))
-        for name in names if _within(name, ("conformance.checks",))
+        for name in names if _within(name, ("conformance.judge.checks",))
     }  # fmt: skip
     assert not crossing, sorted(crossing)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks import CHECKS, check
 from conformance.faults import CATALOGUE
 from conformance.faults.model import register as register_fault
+from conformance.judge.checks import CHECKS, check
 from conformance.registry import Registry
 from conformance.server.core import Web
 from conformance.server.csom.objects import REGISTRY as SERVER_TYPES

@@ -17,7 +17,6 @@ from typing import Any
 
 from lxml import etree
 
-from conformance.calendar_schema import endpoint, groups, parse_xml
 from conformance.faults.answers import camel_case, rename_key
 from conformance.faults.jsontext import dumps, loads
 from conformance.faults.model import (
@@ -30,6 +29,7 @@ from conformance.faults.model import (
     ResponseRewrite,
     register,
 )
+from conformance.model.calendar_schema import endpoint, groups, parse_xml
 from conformance.spec.model import RestField
 
 CALENDAR = "contactslaw-calendar"

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from conformance.faults.model import Change, HttpRequest
-from conformance.shapes import WM, Catalogue, catalogue
+from conformance.model.catalogue import WM, Catalogue, catalogue
 from conformance.spec.model import Method as SpecMethod
 from conformance.spec.model import Property as SpecProperty
 from conformance.spec.model import SpecType

@@ -45,7 +45,7 @@ from conformance.faults.model import (
     ResponseRewrite,
     register,
 )
-from conformance.shapes import INT_RANGES
+from conformance.model.catalogue import INT_RANGES
 from conformance.wire import Action, CsomValue, Method, MethodAction, Null, ObjectPathRef, SetProperty
 
 MIN_DATE = dt.datetime(1, 1, 1)

@@ -28,7 +28,7 @@ from conformance.faults.csom import (
 )
 from conformance.faults.jsontext import CsomAnswer, typed_objects
 from conformance.faults.model import Change, ProxiedExchange, ResponseRewrite, register
-from conformance.shapes import WM
+from conformance.model.catalogue import WM
 from conformance.spec.model import SpecType
 from conformance.wire import Request, SetProperty
 

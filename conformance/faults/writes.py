@@ -44,7 +44,7 @@ from conformance.faults.model import (
     ResponseRewrite,
     register,
 )
-from conformance.shapes import WM
+from conformance.model.catalogue import WM
 from conformance.wire import (
     Action,
     CsomValue,

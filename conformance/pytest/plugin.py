@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance import shard
 from conformance.case import LEVELS, MARKER, PROFILES, PROTOCOL_MARKERS, RunOptions, meta_of
+from conformance.drive.target import Target
+from conformance.pytest import shard
 from conformance.pytest._keys import SESSION_KEY
 from conformance.pytest.recorder import Recorder
 from conformance.pytest.session import TargetSession
@@ -28,7 +29,6 @@ from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP
 from conformance.runner.access import AccessError
 from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
 from conformance.runner.handover import Handover, hand_over
-from conformance.target import Target
 
 REPEAT_FIXTURE = "conformance_repeat"
 for _name, _examples in PROFILES.items():

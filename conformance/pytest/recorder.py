@@ -17,7 +17,8 @@ import pytest
 
 from conformance import __version__
 from conformance.case import meta_of
-from conformance.checks import CHECKS_RUN, Violation
+from conformance.drive.target import CaseTimeout, TargetUnreachable
+from conformance.judge.checks import CHECKS_RUN, Violation
 from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
 from conformance.report import publish
 from conformance.report.baseline import Baseline
@@ -26,7 +27,6 @@ from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import SUITE_ERROR, CaseResult, Evidence, Run, RunHeader, collapse_repeats
 from conformance.runner.handover import Handover
 from conformance.spec.data import specs_dir
-from conformance.target import CaseTimeout, TargetUnreachable
 from conformance.wire import WireError
 
 # exceptions by which the target's answer stopped a case (outcome "error"); any other exception is

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import settings
 
 from conformance.case import RunOptions
+from conformance.drive.target import Credentials, Target
 from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
+from conformance.pytest.shard import SHARD_KEY
 from conformance.runner.access import Access
 from conformance.runner.signals import signals_as_interrupt
 from conformance.runner.traffic import ObservedTarget
-from conformance.shard import SHARD_KEY
-from conformance.target import Credentials, Target
 
 
 class TargetSession:
@@ -50,7 +50,7 @@ class TargetSession:
     def target(self, run_options: RunOptions) -> Iterator[Target]:
         """The target, open until the session ends; then (a failed, interrupted or SIGTERMed session
         too) whatever carries the run id in its name is removed from a ``--target``
-        (conformance.world.sweep)."""
+        (conformance.drive.world.sweep)."""
         with signals_as_interrupt():
             yield from self._opened(run_options)
 
@@ -88,8 +88,8 @@ class TargetSession:
 
 
 def _sweep(client: Target, run_id: str) -> None:
-    from conformance.shapes import catalogue
-    from conformance.world import sweep
+    from conformance.drive.world import sweep
+    from conformance.model.catalogue import catalogue
 
     left = sweep(client, catalogue(), run_id).left
     if left:

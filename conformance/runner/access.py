@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.drive.target import Connection, Credentials, Target
 from conformance.runner.config import Config
-from conformance.target import Connection, Credentials, Target
 
 DEFAULT_SOURCES = {"bearer": "CONFORMANCE_TOKEN", "basic": "CONFORMANCE_PASSWORD",
                    "ntlm": "CONFORMANCE_PASSWORD", "cookie": "CONFORMANCE_COOKIE"}  # fmt: skip

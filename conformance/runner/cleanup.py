@@ -1,6 +1,6 @@
 """The ``conformance cleanup`` command (registered in conformance/cli.py): remove what an aborted run
 left on a target — every task, workflow subscription and definition whose name carries the run id
-(conformance.world.sweep), the running instances of those subscriptions stopped first."""
+(conformance.drive.world.sweep), the running instances of those subscriptions stopped first."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
+from conformance.drive.world import sweep
+from conformance.model.catalogue import catalogue
 from conformance.report.verdict import NONCONFORMANT
 from conformance.runner.access import AccessError, access
 from conformance.runner.command import CONFIG, resolve, target_options
 from conformance.runner.invoke import RunError, preflight
-from conformance.shapes import catalogue
-from conformance.world import sweep
 
 # what conformance run names its objects with: ccrun<seed>, and s<shard> for a shard; anything else
 # could name objects the suite never made

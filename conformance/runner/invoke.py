@@ -17,12 +17,12 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.case import PROTOCOL_MARKERS
+from conformance.drive.target import Connection, Target, TargetUnreachable
 from conformance.report.verdict import DEFAULT_GATE, NONCONFORMANT, UNREACHABLE, USAGE
 from conformance.runner.access import Access, AccessError
 from conformance.runner.config import Config
 from conformance.runner.handover import Handover, hand_over
 from conformance.spec.data import specs_dir
-from conformance.target import Connection, Target, TargetUnreachable
 from conformance.wire import RequestBuilder
 
 PACKAGED_CASES = Path(__file__).resolve().parent.parent / "_cases"
@@ -168,8 +168,8 @@ def _warn_of_namesakes(way_in: Access, seed: int) -> None:
     run with the same seed under way (the two would sweep each other's objects at their end) or one
     that could not clean up. A warning, not a refusal: a target whose deletes fail would otherwise
     be refused every later run with that seed."""
-    from conformance.shapes import catalogue
-    from conformance.world import named, seed_pattern
+    from conformance.drive.world import named, seed_pattern
+    from conformance.model.catalogue import catalogue
 
     with way_in.target() as probe:
         try:

@@ -1,7 +1,7 @@
 """How the target answered on the whole: every HTTP answer sorted into auth refusals, empty
 answers and the rest, so a run can tell a conforming target from one that let nothing be checked.
 
-:class:`ObservedTarget` is a :class:`~conformance.target.Target` that keeps this tally; the
+:class:`ObservedTarget` is a :class:`~conformance.drive.target.Target` that keeps this tally; the
 plugin uses it for the session's target and writes the tally into ``results.json`` (``answers``).
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 
-from conformance.target import PROCESS_QUERY, Exchange, Target
+from conformance.drive.target import PROCESS_QUERY, Exchange, Target
 
 AnswerKind = Literal["auth", "empty", "content"]
 AUTH_STATUSES = frozenset({401, 403})

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from conformance.checks import CHECKS
+from conformance.judge.checks import CHECKS
 from conformance.selftest import member_env
 from conformance.server import ReferenceServer
 from tests.cases.broken import Upstream, broken_server

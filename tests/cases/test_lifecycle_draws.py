@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from cases.test_task_lifecycle import STEPS, TaskLane
 from conformance.case import PROFILES
-from conformance.verdicts import Verdicts
+from conformance.judge.sites import Verdicts
 
 
 def test_task_tokens_keep_one_length() -> None:

@@ -2,7 +2,7 @@
 subprocess): every case passes on the embedded reference server, and the task state machine fails
 the right cases, naming the right section, against a reference server broken in one behaviour
 (the proxy of tests/cases/broken.py): one that ignores DeleteTask, one that sorts the wrong way.
-The in-suite model (conformance/task_model.py) is checked on its own at the end.
+The in-suite model (conformance/model/task_model.py) is checked on its own at the end.
 
 The runs are independent, so they go in parallel, once per module.
 """
@@ -20,9 +20,7 @@ import pytest
 
 from cases.test_examples import VARIANTS
 from cases.test_task_lifecycle import ABSENT, DELETED_WRITE, SITES, SORT
-from conformance.server import ReferenceServer
-from conformance.spec.data import load_csom
-from conformance.task_model import (
+from conformance.model.task_model import (
     SORTED_BY,
     DateRange,
     Expectation,
@@ -35,6 +33,8 @@ from conformance.task_model import (
     moved_after,
     order_key,
 )
+from conformance.server import ReferenceServer
+from conformance.spec.data import load_csom
 from conformance.wire import Method, SetProperty, parse_request, to_xml
 from tests.cases.broken import CSOM, Call, Fault, Upstream, broken_server
 from tests.cases.runner import Run, run_cases

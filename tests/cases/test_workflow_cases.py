@@ -1,5 +1,5 @@
 """cases/test_workflow_lifecycle.py (and the shape cases that need the provisioned workflow
-objects of conformance/world_wf.py), run as a user runs them: pytest in a subprocess, outcomes
+objects of conformance/drive/world_wf.py), run as a user runs them: pytest in a subprocess, outcomes
 read from its results.json.
 
 - On the embedded reference server every lifecycle case passes, and the WorkflowInstance shape
@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 
 from cases.test_workflow_lifecycle import COMMANDS, FINISHED, SITES
+from conformance.drive.target import Target
+from conformance.drive.world_wf import children, result, service
+from conformance.model.catalogue import catalogue
 from conformance.server import ReferenceServer
-from conformance.shapes import catalogue
 from conformance.spec.data import load_csom
-from conformance.target import Target
 from conformance.wire import (
     ExceptionHandlingScopeSimple,
     MethodAction,
@@ -34,7 +35,6 @@ from conformance.wire import (
     parse_request,
     to_xml,
 )
-from conformance.world_wf import children, result, service
 from tests.cases.broken import CSOM, Call, Fault, Upstream, broken_server
 from tests.cases.runner import Run, run_cases
 

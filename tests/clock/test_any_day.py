@@ -31,8 +31,8 @@ DATED_TESTS = [
     "tests/faults/test_answers.py",
     "tests/server/test_seed_data.py",
     "tests/server/test_calendar.py",
-    "tests/cases/test_calendar_schema.py",
-    "tests/run/test_report.py",
+    "tests/model/test_calendar_schema.py",
+    "tests/report/test_report.py",
     "tests/run/test_report_tools.py",
 ]
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import httpx
 
+from conformance.drive.world_wf import new_definition, service
 from conformance.faults import Change, FaultProxy
+from conformance.model.catalogue import WF, catalogue
 from conformance.server import ReferenceServer
-from conformance.shapes import WF, catalogue
 from conformance.spec.data import load_csom
 from conformance.wire import QueryProperty, QuerySpec, RequestBuilder, parse_response, scope_error, to_xml
-from conformance.world_wf import new_definition, service
 from tests.faults.helpers import (
     Scenario,
     compare,

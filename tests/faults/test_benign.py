@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from conformance.calendar_schema import parse_xml, xml_to_json
 from conformance.faults import FaultProxy
 from conformance.faults.benign import VENDOR_MEMBER
 from conformance.faults.jsontext import typed_objects, walk
+from conformance.model.calendar_schema import parse_xml, xml_to_json
 from conformance.server import ReferenceServer
 from conformance.wire import Header, Response, parse_response
 from tests.faults.helpers import (

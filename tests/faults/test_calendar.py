@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from conformance.calendar_schema import parse_xml, xml_to_json
 from conformance.faults import FaultProxy
+from conformance.model.calendar_schema import parse_xml, xml_to_json
 from conformance.server import ReferenceServer
 from tests.faults.helpers import MISSING, TODAY, WEEK, Scenario, calendar, compare, diff, scenario_test
 

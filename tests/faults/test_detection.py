@@ -8,8 +8,8 @@ from functools import cache
 
 import pytest
 
-from conformance.checks import CHECKS
 from conformance.faults import CATALOGUE
+from conformance.judge.checks import CHECKS
 from conformance.selftest import Detection, detect
 from tests.cases.faults import FAULTS as BROKEN_SERVERS
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from conformance.drive.target import CONTEXT_INFO, PROCESS_QUERY
 from conformance.interop.runner import BUILDS
 from conformance.spec.data import load_csom
-from conformance.target import CONTEXT_INFO, PROCESS_QUERY
 from tests.interop.conftest import explain
 from tests.server.test_jsom_captures import _object_types
 from tests.wire.test_captures import BUILDS as LIBRARY_VERSIONS

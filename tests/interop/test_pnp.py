@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.target import PROCESS_QUERY
+from conformance.drive.target import PROCESS_QUERY
 from conformance.wire import canonical, parse_request, to_xml
 from tests.interop.conftest import explain
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.drive.target import PROCESS_QUERY
 from conformance.interop.runner import BUILDS
-from conformance.target import PROCESS_QUERY
 from conformance.wire import canonical, parse_request
 from tests.interop.jsom_calls import BUILDERS, rebuild
 from tests.wire.test_captures import BUILDS as LIBRARY_VERSIONS

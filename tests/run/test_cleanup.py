@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import main
-from conformance.probe import web
+from conformance.drive.target import Credentials, Target
+from conformance.drive.world import create_task, provision, run_pattern
+from conformance.model.catalogue import WM, catalogue
+from conformance.model.routes import web
 from conformance.runner.signals import signals_as_interrupt
-from conformance.shapes import WM, catalogue
-from conformance.target import Credentials, Target
 from conformance.wire import QuerySpec, RequestBuilder
-from conformance.world import create_task, provision, run_pattern
 from tests.run.launch import QUICK, TOKEN, conformance, environment, error_lines, secured_server, start
 
 RUN_ID = "ccrun0"  # the run id of seed 0

@@ -14,7 +14,7 @@ CASES = """
 import pytest
 from hypothesis import given, strategies as st
 from conformance.case import CaseMeta, case
-from conformance.checks import Violation
+from conformance.judge.checks import Violation
 from conformance.wire import MalformedResponse
 
 LEVELS = {"fine": "must", "bug": "must", "unreadable": "semantic", "group": "semantic", "said": "must"}

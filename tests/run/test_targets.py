@@ -26,6 +26,16 @@ from starlette.routing import Route
 
 from conformance.background import BackgroundServer
 from conformance.cli import main
+from conformance.drive.target import (
+    KEEPALIVE_EXPIRY_S,
+    REDACTED,
+    CaseTimeout,
+    Connection,
+    Credentials,
+    CsomReply,
+    Target,
+    TargetUnreachable,
+)
 from conformance.runner.access import AccessError, credentials
 from conformance.runner.config import (
     SETTINGS,
@@ -37,16 +47,6 @@ from conformance.runner.config import (
     load_config,
 )
 from conformance.server import ReferenceServer, create_app
-from conformance.target import (
-    KEEPALIVE_EXPIRY_S,
-    REDACTED,
-    CaseTimeout,
-    Connection,
-    Credentials,
-    CsomReply,
-    Target,
-    TargetUnreachable,
-)
 from tests.run.launch import QUICK, TOKEN, conformance, environment, error_lines, secured_server
 from tests.server.client import read_tasks
 

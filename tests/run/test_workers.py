@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.shard import assign, parse_shard
+from conformance.pytest.shard import assign, parse_shard
 from tests.run.conftest import conformance
 
 CASES = Path(__file__).resolve().parents[2] / "cases"

@@ -3,7 +3,7 @@
 Drawn as one Hypothesis example holding every method's list of calls, they overran Hypothesis's
 buffer: under the thorough profile (99 calls a method) the draw ended in ``Unsatisfiable … test cases
 were too large`` after minutes, and all 150 method-call cases errored. Each call is now an example
-of its method's own Hypothesis run (conformance.generate.examples). Runtime: about 10 s of CPU, most
+of its method's own Hypothesis run (conformance.model.strategies.examples). Runtime: about 10 s of CPU, most
 of it drawing the thorough profile's ~11,000 calls.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from cases.test_methods import CATALOGUE, METHODS, generated_calls
 from conformance.case import PROFILES, RunOptions
-from conformance.generate import strategy_for
-from conformance.probe import Arguments
+from conformance.model.routes import Arguments
+from conformance.model.strategies import strategy_for
 
 # no parameter provisioned: every one is generated, more than a run against a target draws
 EVERY_PARAMETER = Arguments(CATALOGUE, {})

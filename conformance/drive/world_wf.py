@@ -13,7 +13,7 @@ Calls that change or remove an object get one of their own, as ``Method.paramete
 suspended instance for ResumeWorkflow, running ones for CancelWorkflow and TerminateWorkflow, a
 spare definition for DeprecateDefinition and DeleteDefinition, a spare subscription for
 DeleteSubscription. A read-only run looks existing objects up instead. Everything goes through the
-wire codec and :class:`~conformance.target.Target`, so it works on any server;
+wire codec and :class:`~conformance.drive.target.Target`, so it works on any server;
 :func:`clean_up_workflow` removes what was created (terminating every running instance of the
 run's subscriptions, whoever started it) and never raises.
 """
@@ -26,9 +26,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.probe import web
-from conformance.shapes import WF, Catalogue
-from conformance.target import CsomReply, Target
+from conformance.drive.target import CsomReply, Target
+from conformance.model.catalogue import WF, Catalogue
+from conformance.model.routes import web
 from conformance.wire import ObjectPathRef, QuerySpec, RequestBuilder, ValueObject, scope_error
 
 # A workflow that waits a day, so its instances stay running for suspend, resume, cancel and

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from conformance.seeding import same_draws
-from conformance.shapes import ARRAY_OF, INT_RANGES, Catalogue
+from conformance.model.catalogue import ARRAY_OF, INT_RANGES, Catalogue
+from conformance.model.seeding import same_draws
 from conformance.wire import CsomValue
 
 XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"))
@@ -89,6 +89,6 @@ def examples(run_seed: int, key: Hashable, strategy: st.SearchStrategy[T], count
     def take(value: T) -> None:
         drawn.append(value)
 
-    with same_draws():  # whatever modules are imported (conformance.seeding)
+    with same_draws():  # whatever modules are imported (conformance.model.seeding)
         take()
     return drawn

@@ -1,4 +1,4 @@
-"""conformance.snapshots.send_batched: probes in batches, the batches sent at once up to the
+"""conformance.drive.snapshots.send_batched: probes in batches, the batches sent at once up to the
 target's max_concurrency (one after another with ``in_order``), outcomes filed in the probes' order
 whatever order the answers came in. Against a small real HTTP server that answers ProcessQuery
 late and counts the requests in flight."""
@@ -15,8 +15,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.background import BackgroundServer
-from conformance.snapshots import Probe, send_batched
-from conformance.target import PROCESS_QUERY, Connection, Target
+from conformance.drive.snapshots import Probe, send_batched
+from conformance.drive.target import PROCESS_QUERY, Connection, Target
 from conformance.wire import RequestBuilder
 
 

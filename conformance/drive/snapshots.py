@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from conformance.probe import Arguments, Route, follow
-from conformance.shapes import Catalogue
-from conformance.target import CsomReply, Exchange, Target
+from conformance.drive.target import CsomReply, Exchange, Target
+from conformance.model.catalogue import Catalogue
+from conformance.model.routes import Arguments, Route, follow
 from conformance.wire import SELECT_ALL, RequestBuilder
 
 

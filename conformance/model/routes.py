@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from conformance.shapes import ARRAY_OF, Catalogue
+from conformance.model.catalogue import ARRAY_OF, Catalogue
 from conformance.spec.model import Parameter, SpecType
 from conformance.wire import ObjectPathRef, RequestBuilder
 

@@ -2,7 +2,7 @@
 the machine goes on and each site, one case, gets its verdict at the end.
 
 A site is a CaseMeta (section, item, level). The lifecycle cases judge through ``Verdicts.judge``
-while their machine runs (from several lanes at once: conformance.lanes), then each case asks
+while their machine runs (from several lanes at once: conformance.drive.lanes), then each case asks
 ``MachineOutcome.settle`` for its site's verdict.
 """
 
@@ -16,8 +16,8 @@ from typing import ParamSpec
 import pytest
 
 from conformance.case import CaseMeta
-from conformance.checks import Check, Site, Violation, verify
-from conformance.target import Exchange
+from conformance.drive.target import Exchange
+from conformance.judge.checks import Check, Site, Violation, verify
 
 P = ParamSpec("P")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.drive.target import Credentials, Target
+from conformance.drive.world import named, provision, seed_pattern
+from conformance.model.catalogue import catalogue
 from conformance.server import ReferenceServer
-from conformance.shapes import catalogue
-from conformance.target import Credentials, Target
-from conformance.world import named, provision, seed_pattern
 from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream, broken_server
 
 

@@ -1,4 +1,4 @@
-"""conformance.lanes: a state machine's examples in parallel lanes, with a small machine of our own
+"""conformance.drive.lanes: a state machine's examples in parallel lanes, with a small machine of our own
 (no target), so each property is seen directly: the examples each lane runs, the same draws for
 the same seed, a lane's error reported, Ctrl-C ending every lane through its teardown."""
 
@@ -18,7 +18,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from conformance.lanes import MAX_LANES, examples_of, run_lanes
+from conformance.drive.lanes import MAX_LANES, examples_of, run_lanes
 
 PROFILE = settings(max_examples=10, database=None, deadline=None)
 

@@ -20,10 +20,10 @@ from typing import Any, Generic, Literal, ParamSpec
 import jsonschema
 from lxml import etree
 
-from conformance.calendar_schema import parse_xml
 from conformance.case import CaseMeta, Level
+from conformance.drive.target import CsomReply, Exchange
+from conformance.model.calendar_schema import parse_xml
 from conformance.registry import Registry
-from conformance.target import CsomReply, Exchange
 from conformance.wire import ErrorInfo, MalformedResponse, parse_response, scope_error
 
 P = ParamSpec("P")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.drive.target import PROCESS_QUERY, Exchange
 from conformance.report import publish
 from conformance.report.badge import badge_json, badge_svg
 from conformance.report.baseline import BaselineError, load_baseline
@@ -20,7 +21,6 @@ from conformance.report.verdict import READ_ONLY_SKIP, judge
 from conformance.results import CaseResult, Evidence, Run, RunHeader, collapse_repeats, load_run, summarize
 from conformance.runner.config import ConfigError, load_config
 from conformance.runner.traffic import answer_kind
-from conformance.target import PROCESS_QUERY, Exchange
 
 HEADER = RunHeader("http://sp.example", "2026-01-02T03:04:05+00:00", 1.5, 7, "0.1.0", answers={"total": 10})
 HOSTILE = '<script>alert("x")</script>'

@@ -2,7 +2,7 @@
 a refresh job to ask about …), named with the run id and removed again at the end.
 
 :func:`provision` returns the provisioned values by parameter name (``taskKey``, ``refreshId``)
-for :class:`~conformance.probe.Arguments`, plus what it created, for :func:`clean_up`. In a
+for :class:`~conformance.model.routes.Arguments`, plus what it created, for :func:`clean_up`. In a
 read-only run nothing is created: existing objects are looked up instead, where there are any.
 
 :func:`sweep` removes whatever carries a run id in its name: the cases create tasks and workflows of
@@ -18,10 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.shapes import WM, Catalogue
-from conformance.target import CsomReply, Target
-from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
-from conformance.world_wf import (
+from conformance.drive.target import CsomReply, Target
+from conformance.drive.world_wf import (
     WorkflowWorld,
     children,
     clean_up_workflow,
@@ -29,6 +27,8 @@ from conformance.world_wf import (
     provision_workflow,
     succeeded,
 )
+from conformance.model.catalogue import WM, Catalogue
+from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
 
 REFRESH_WAIT_S, REFRESH_POLL_S = 10.0, 0.25
 

@@ -2,7 +2,7 @@
 
 A lifecycle step needs the answer to the step before it, so one machine makes a round trip per
 step: against a target 50 ms away, hundreds of steps are seconds of waiting. Lanes are
-independent machines sharing their site verdicts (conformance.verdicts); each has its own seed
+independent machines sharing their site verdicts (conformance.judge.sites); each has its own seed
 (derived from the run's), its own objects, named apart, and reads only those, so no lane disturbs
 another's model. They run in threads, as many at once as the target's concurrency cap allows
 (``Connection.max_concurrency``), so their round trips overlap. The number of lanes follows the
@@ -35,7 +35,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.seeding import same_draws
+from conformance.model.seeding import same_draws
 
 MAX_LANES = 4  # past this a lifecycle is no longer the longest case of a run
 

@@ -1,4 +1,4 @@
-"""conformance/calendar_schema.py: the schemas built from the calendar's spec data, judged on the
+"""conformance/model/calendar_schema.py: the schemas built from the calendar's spec data, judged on the
 reference server's real answers and on variants a conforming server may send (another element
 order, a DataContract namespace, extension fields, xsi:nil strings, "\\/Date(ms)\\/" dates)."""
 
@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from conformance import calendar_schema as schema
+from conformance.model import calendar_schema as schema
 from conformance.server import ReferenceServer
 from conformance.spec.data import load_json
 
