@@ -4,6 +4,7 @@ from every module's imports (its syntax tree, so an import inside a function cou
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,15 +50,21 @@ def test_the_module_graph_was_read() -> None:
     assert len(MODULES) > 80 and MODULES["conformance.cli"], "no imports found: the test reads nothing"
 
 
+def _imports_between(
+    importing: Callable[[str], bool], imported: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """Each (module, what it imports) where the module is ``importing`` and what it imports ``imported``."""
+    return sorted(
+        (module, name)
+        for module, names in MODULES.items() if importing(module)
+        for name in names if name != "conformance" and imported(name)
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("package", sorted(SELF_CONTAINED))
 def test_self_contained_packages_import_nothing_of_ours_above_them(package: str) -> None:
     allowed = SELF_CONTAINED[package]
-    outside = {
-        (module, name)
-        for module, names in MODULES.items() if _within(module, (package,))
-        for name in names if name != "conformance" and not _within(name, allowed)
-    }  # fmt: skip
-    assert not outside, sorted(outside)
+    assert not _imports_between(lambda m: _within(m, (package,)), lambda n: not _within(n, allowed))
 
 
 # the pipeline's stages: each imports only the stages before it (and the neutral bottom modules)
@@ -74,51 +81,19 @@ STAGES = {
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_each_stage_of_the_pipeline_imports_only_the_stages_before_it(stage: str) -> None:
     allowed = (stage, *STAGES[stage])
-    backward = {
-        (module, name)
-        for module, names in MODULES.items() if _within(module, (stage,))
-        for name in names if name != "conformance" and not _within(name, allowed)
-    }  # fmt: skip
-    assert not backward, sorted(backward)
+    assert not _imports_between(lambda m: _within(m, (stage,)), lambda n: not _within(n, allowed))
 
 
 def test_nothing_below_imports_the_plugin_or_the_runner() -> None:
     """The plugin and the runner sit on top: no case machinery, model, judging, report, server or
     codec module imports them (the plugin may use the runner's settings, not the other way)."""
-    upward = {
-        (module, name)
-        for module, names in MODULES.items() if not _within(module, TOP)
-        for name in names if _within(name, ("conformance.pytest", "conformance.runner"))
-    }  # fmt: skip
-    assert not upward, sorted(upward)
-    runner_to_plugin = {
-        (module, name)
-        for module, names in MODULES.items() if _within(module, ("conformance.runner",))
-        for name in names if _within(name, ("conformance.pytest",))
-    }  # fmt: skip
-    assert not runner_to_plugin, sorted(runner_to_plugin)
+    on_top = ("conformance.pytest", "conformance.runner")
+    assert not _imports_between(lambda m: not _within(m, TOP), lambda n: _within(n, on_top))
+    assert not _imports_between(
+        lambda m: _within(m, ("conformance.runner",)), lambda n: _within(n, ("conformance.pytest",))
+    )
 
 
 def test_the_reference_server_imports_nothing_of_the_suites_judging_side() -> None:
-    judging = (
-        "conformance.judge.checks",
-        "conformance.drive.target",
-        "conformance.drive.world",
-        "conformance.report",
-    )
-    crossing = {
-        (module, name)
-        for module, names in MODULES.items() if _within(module, ("conformance.server",))
-        for name in names if _within(name, judging)
-    }  # fmt: skip
-    assert not crossing, sorted(crossing)
-
-
-def test_the_reports_import_nothing_of_the_checks() -> None:
-    """Reports read the results (and the levels, from the case metadata), not the judging module."""
-    crossing = {
-        (module, name)
-        for module, names in MODULES.items() if _within(module, ("conformance.report",))
-        for name in names if _within(name, ("conformance.judge.checks",))
-    }  # fmt: skip
-    assert not crossing, sorted(crossing)
+    judging = ("conformance.judge", "conformance.drive", "conformance.report")
+    assert not _imports_between(lambda m: _within(m, ("conformance.server",)), lambda n: _within(n, judging))
