@@ -224,10 +224,17 @@ def _titles(token: str, blank: bool = True) -> st.SearchStrategy[Write]:
     update: what a run creates is named with the run id)."""
     texts = st.one_of(_text(100), st.sampled_from(["<&>\"'", "Ünïcödé ✓ 𝄞"]))
     valid = texts.map(lambda text: f"{token} {text}".strip()).map(lambda name: Write(name, name, "valid"))
-    longest = f"{token} ".ljust(255, "x")  # SharePoint's title limit
-    names = [longest, f"{token} " + "x" * 4096, *(["", " "] if blank else [])]
+    names = [_longest_title(token), f"{token} " + "x" * 4096, *(["", " "] if blank else [])]
     edges = st.sampled_from(names).map(lambda name: Write(name, name, "edge"))
     return st.one_of(valid, valid, edges)
+
+
+def _longest_title(token: str) -> str:
+    return f"{token} ".ljust(255, "x")  # SharePoint's title limit
+
+
+def _edge_title(token: str) -> Write:
+    return Write(_longest_title(token), _longest_title(token), "edge")
 
 
 def _descriptions() -> st.SearchStrategy[Write]:
@@ -543,20 +550,24 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def create_first(self, data: st.DataObject) -> None:
-        self._create(data, 3)
+        # the first task's name is an edge (the longest title), so every run reads one back: the
+        # Task.Name/readback-edge site must not hang on what a few examples happen to draw
+        self._create(data, 3, edge_name=True)
 
     @rule(data=st.data())
     def create(self, data: st.DataObject) -> None:
         self._create(data, data.draw(st.integers(1, 2), label="count"))
 
-    def _create(self, data: st.DataObject, count: int) -> None:
+    def _create(self, data: st.DataObject, count: int, edge_name: bool = False) -> None:
         builder = RequestBuilder()
         session = _session(builder)
         planned = []
         for _ in range(count):
             token = self.run.token()
             values = {
-                "taskName": data.draw(_titles(token, blank=False), label="taskName"),
+                "taskName": _edge_title(token)
+                if edge_name and not planned
+                else data.draw(_titles(token, blank=False), label="taskName"),
                 "description": data.draw(_descriptions(), label="description"),
                 "localizedStartDate": data.draw(_days(invalid=False), label="localizedStartDate"),
                 "localizedDueDate": data.draw(_days(invalid=False), label="localizedDueDate"),
