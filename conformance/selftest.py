@@ -66,9 +66,16 @@ class Detection:
         return frozenset(f.check for f in self.failing if f.check)
 
     @property
+    def gate(self) -> str:
+        """What the default gate made of the run: it must fail every fault and pass every variation."""
+        return {0: "passes the gate", 1: "fails the gate"}.get(self.exit_code, f"exit {self.exit_code}")
+
+    @property
     def ok(self) -> bool:
-        """Detected with its section named, or (benign) no ``must`` case failed."""
-        return not self.must_failures if self.benign else bool(self.named_by)
+        """Detected with its section named and the run failed (or, benign, no ``must`` case failed
+        and the run passed); in neither case an error of the suite's own."""
+        judged = not self.must_failures if self.benign else bool(self.named_by)
+        return judged and self.exit_code == (0 if self.benign else 1) and not self.suite_errors
 
 
 def _related(one: str, other: str) -> bool:
@@ -110,5 +117,8 @@ def table(detections: Iterable[Detection]) -> str:
                 "detected" if d.ok else ("failing cases name other sections" if d.failing else "NOT detected")
             )
             by = ", ".join(f"`{c}`" for c in d.named_by[:3]) + (" …" if len(d.named_by) > 3 else "")
-        lines.append(f"| `{d.name}` | {d.kind} | {result} | {', '.join(d.sections[:3])} | {by} |")
+        errs = f", {len(d.suite_errors)} suite error(s)" if d.suite_errors else ""
+        lines.append(
+            f"| `{d.name}` | {d.kind} | {result}, {d.gate}{errs} | {', '.join(d.sections[:3])} | {by} |"
+        )
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.case import PROTOCOL_MARKERS
 from conformance.drive.target import Connection, Target, TargetUnreachable
+from conformance.report.junit import relabel
 from conformance.report.verdict import DEFAULT_GATE, NONCONFORMANT, UNREACHABLE, USAGE
 from conformance.runner.access import Access, AccessError
 from conformance.runner.config import Config
@@ -203,6 +204,8 @@ def run(settings: RunSettings) -> int:
     set_hypothesis_home_dir(hypothesis_home())
     status = pytest.main(pytest_args(settings, cases), plugins=[handover])
     verdict = handover.verdict
+    if (junit := settings.report_dir / "junit.xml").is_file():
+        relabel(junit)
     if status == pytest.ExitCode.USAGE_ERROR:
         raise RunError("", USAGE)  # pytest has said why, in one line
     if status == pytest.ExitCode.NO_TESTS_COLLECTED or (verdict is None and status == pytest.ExitCode.OK):

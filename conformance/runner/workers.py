@@ -27,10 +27,10 @@ from typing import IO
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
-from lxml import etree
 
 from conformance.report import publish
 from conformance.report.baseline import load_baseline
+from conformance.report.junit import merge_junit, relabel
 from conformance.report.merge import merge_runs
 from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
 from conformance.results import ResultsError, Run, load_run
@@ -158,18 +158,6 @@ def _relay(
     stream.close()
 
 
-def merge_junit(files: list[Path], out: Path) -> None:
-    """One junit.xml: every worker's <testsuite> under one <testsuites>."""
-    root = etree.Element("testsuites", name="csom-conformance")
-    for path in files:
-        tree = etree.parse(str(path))
-        suites = (
-            [tree.getroot()] if tree.getroot().tag == "testsuite" else tree.getroot().findall("testsuite")
-        )
-        root.extend(suites)
-    out.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
-
-
 def _stop(workers: list[subprocess.Popen[str]]) -> None:
     """Ctrl-C or SIGTERM: each worker gets SIGINT, so its session ends and deletes what it created."""
     for worker in workers:
@@ -243,6 +231,7 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
         [p for i in range(1, count + 1) if (p := shard_dir(settings.report_dir, i) / "junit.xml").is_file()],
         settings.report_dir / "junit.xml",
     )
+    relabel(settings.report_dir / "junit.xml")
     verdict = publish(
         run, settings.report_dir, load_baseline(settings.baseline) if settings.baseline else None
     )

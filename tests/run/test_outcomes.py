@@ -10,6 +10,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conformance.report.junit import relabel
+
 CASES = """
 import pytest
 from hypothesis import given, strategies as st
@@ -72,6 +74,13 @@ def test_outcomes_tell_the_suites_errors_from_the_targets(tmp_path: Path) -> Non
         for case in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     }
     assert properties["test_outcome[ms-wmcsom/Item.bug/check]"]["outcome"] == "suite-error"
+    # relabelled as conformance run leaves it: JUnit's totals agree with the summary's
+    relabel(tmp_path / "junit.xml")
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("errors")) == ("2", "2")
+    kinds = {case.get("name"): [child.get("type") for child in case if child.tag == "error"]
+             for case in suite.iter("testcase")}  # fmt: skip
+    assert kinds["test_outcome[ms-wmcsom/Item.bug/check]"] == ["suite-error"]
 
 
 def test_a_run_whose_only_trouble_is_the_suites_own_exits_4(tmp_path: Path) -> None:
