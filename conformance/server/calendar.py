@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from conformance.server.auth import caller
+from conformance.server.csom.objects import decimal_int
 from conformance.server.db import Database
 
 JSON = "application/json"
@@ -87,12 +88,17 @@ def _parse_when(raw: str | None, name: str, end_of_day: bool) -> dt.datetime:
     try:
         if len(text) == 10:  # a bare date
             day = dt.date.fromisoformat(text)
-            start = dt.datetime.combine(day, dt.time())
-            return start + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end_of_day else start
+            # the day's last instant without adding a day (9999-12-31 has no next day)
+            return dt.datetime.combine(day, dt.time.max if end_of_day else dt.time())
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise CalendarError(400, f"parameter '{name}' is not a date: {text[:40]!r}") from None
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    try:
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise CalendarError(
+            400, f"parameter '{name}' is outside the dates a calendar has: {text[:40]!r}"
+        ) from None
 
 
 def _parse_bool(raw: str | None) -> bool:
@@ -125,12 +131,9 @@ def query(db: Database, viewer: int, params: dict[str, str]) -> dict[str, Any]:
         if raw_member is None:
             member = viewer
         else:
-            try:
-                member = int(raw_member)
-            except ValueError:
-                raise CalendarError(
-                    400, f"parameter 'member' is not a member id: {raw_member[:20]!r}"
-                ) from None
+            member = decimal_int(raw_member)  # int() took '²', 5,000 digits and ids SQLite cannot bind
+            if member is None:
+                raise CalendarError(400, f"parameter 'member' is not a member id: {raw_member[:20]!r}")
             allowed = (
                 member == viewer
                 or conn.execute(

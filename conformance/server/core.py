@@ -34,10 +34,13 @@ from urllib.parse import unquote, urlsplit
 
 from conformance.server.csom.objects import (
     ARGUMENT,
+    ARGUMENT_OUT_OF_RANGE,
+    INT32,
     Context,
     CsomFault,
     ServerCollection,
     ServerObject,
+    decimal_int,
     register,
 )
 from conformance.server.seed import is_demo
@@ -122,13 +125,15 @@ def parse_guid(value: Any, what: str) -> uuid.UUID:
 
 
 def parse_int(value: Any, what: str) -> int:
-    """An integer argument sent to a core-type member: int or decimal text (JSOM may send either)."""
-    if isinstance(value, bool):
-        raise CsomFault(ARGUMENT, f"{what}: expected an integer, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    """An Int32 argument sent to a core-type member: int or decimal text (JSOM may send either)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise CsomFault(ARGUMENT, f"{what}: expected an integer, got {value!r:.60}")
+    number = value if isinstance(value, int) else decimal_int(value, INT32)
+    if number is not None and INT32[0] <= number <= INT32[1]:
+        return number
+    digits = str(value).strip().removeprefix("-")
+    if digits.isascii() and digits.isdigit():  # an integer, only too large
+        raise CsomFault(ARGUMENT_OUT_OF_RANGE, f"{what}: {str(value).strip()[:30]} is outside Int32", what)
     raise CsomFault(ARGUMENT, f"{what}: expected an integer, got {value!r:.60}")
 
 
@@ -421,9 +426,10 @@ class ListItem(_RowObject):
     @classmethod
     def from_identity(cls, ctx: Context, key: str) -> ListItem | None:
         list_key, _, item_key = key.partition(":")
-        if not item_key.isdigit():
+        item_id = decimal_int(item_key)
+        if item_id is None:
             return None
-        return cls.find(ctx, "list_id = ? AND id = ?", list_key.lower(), int(item_key))
+        return cls.find(ctx, "list_id = ? AND id = ?", list_key.lower(), item_id)
 
 
 # --------------------------------------------------------------------------------------- AppInstance

@@ -36,7 +36,12 @@ def check(
     if not value:
         return DigestState.MISSING
     mac, _, stamp = value.partition(",")
-    if not mac.startswith("0x") or not hmac.compare_digest(mac[2:].upper(), _mac(secret, user, stamp)):
+    # compare_digest raises TypeError for a non-ASCII str (a header Starlette decoded as Latin-1)
+    if (
+        not mac.startswith("0x")
+        or not mac.isascii()
+        or not hmac.compare_digest(mac[2:].upper(), _mac(secret, user, stamp))
+    ):
         return DigestState.INVALID
     try:
         issued = dt.datetime.strptime(stamp, _STAMP).replace(tzinfo=dt.UTC)

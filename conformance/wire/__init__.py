@@ -70,7 +70,7 @@ from ._response import (
     parse_response,
     scope_error,
 )
-from ._validate import validate_request
+from ._validate import referenced_paths, validate_request
 from ._values import (
     INTEGER_RANGES,
     NULL,
@@ -142,6 +142,7 @@ __all__ = [
     "object_type",
     "parse_request",
     "parse_response",
+    "referenced_paths",
     "scope_error",
     "to_json",
     "to_xml",

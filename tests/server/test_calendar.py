@@ -84,9 +84,20 @@ def test_xml_has_the_same_content_as_json(server):
         {"from": "2026-01-01"},
         {"from": "yesterday", "to": "2026-01-01"},
         {**WEEK, "includeTasks": "maybe"},
+        {"from": "0001-01-01T00:00:00+01:00", "to": "2026-01-01"},  # year 0 in UTC
+        {**WEEK, "member": "99999999999999999999999"},  # beyond SQLite's integers
+        {**WEEK, "member": "\u00b2"},  # '²'.isdigit(), yet int('²') fails
     ],
 )
 def test_bad_parameters_are_400_with_a_message_and_the_server_keeps_serving(server, params):
     r = get(server, params)
     assert r.status_code == 400 and r.json()["Message"]
     assert get(server, WEEK).status_code == 200
+
+
+def test_the_last_day_there_is_is_a_whole_day(server):
+    # the end of 9999-12-31 was computed as the next day's start, which does not exist (500)
+    assert get(server, {"from": "9999-12-01", "to": "9999-12-31"}).json() == {
+        "Result": {"Tasks": [], "Items": []},
+        "Message": None,
+    }

@@ -99,8 +99,12 @@ def test_oversized_body_is_refused_without_reading_it_all(server):
 
 @pytest.mark.parametrize(
     ("digest", "code"),
-    [(None, -2146232832), ("0xDEADBEEF,23 Nov 2026 06:00:00 -0000", -2130575251)],
-    ids=["missing", "invalid"],
+    [
+        (None, -2146232832),
+        ("0xDEADBEEF,23 Nov 2026 06:00:00 -0000", -2130575251),
+        ("0x\u00e9,23 Nov 2026 06:00:00 -0000".encode(), -2130575251),  # was a 500, anonymous
+    ],
+    ids=["missing", "invalid", "non-ascii"],
 )
 def test_digest_is_required_for_cookie_style_callers(server, digest, code):
     assert error_of(post(server, valid_body(), digest=digest)).error_code == code

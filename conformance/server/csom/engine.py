@@ -54,7 +54,12 @@ from conformance.wire import (
     StaticMethodAction,
     StaticProperty,
     ValueObject,
+    referenced_paths,
 )
+
+# Scopes nest by recursion (each level is a few stack frames); SharePoint's own clients nest two or
+# three. Deeper requests are refused before any action runs, with an InvalidClientQueryException.
+MAX_SCOPE_DEPTH = 32
 
 
 @dataclass
@@ -78,21 +83,60 @@ def error_info(fault: CsomFault, correlation_id: str) -> ErrorInfo:
 def execute(request: Request, ctx: Context, types: TypeSystem) -> list[tuple[int, Any]]:
     """The result pairs of a request; raises CsomFault on the first unhandled error."""
     run = RequestState(request, ctx, types)
+    depth = _scope_depth(request.actions)
+    if depth > MAX_SCOPE_DEPTH:
+        raise CsomFault(
+            om.INVALID_QUERY, f"scopes nest {depth} deep; at most {MAX_SCOPE_DEPTH} are supported"
+        )
     _savepoint(run)  # the request's own (COMMIT releases it), shared by actions until one writes
     for action in request.actions:
         _action(run, action)
     return run.results
 
 
+def _scope_depth(actions: tuple[Action, ...]) -> int:
+    """How deep the request's scopes nest (iterative: the depth is what is being bounded)."""
+    deepest, pending = 0, [(action, 1) for action in actions]
+    while pending:
+        action, depth = pending.pop()
+        if isinstance(action, ExceptionHandlingScopeSimple):
+            bodies: tuple[tuple[Action, ...], ...] = (action.actions,)
+        elif isinstance(action, ExceptionHandlingScope):
+            scopes = (action.try_scope, action.catch_scope, action.finally_scope)
+            bodies = tuple(scope.actions for scope in scopes if scope is not None)
+        elif isinstance(action, ConditionalScope):
+            bodies = tuple(scope.actions for scope in (action.if_true, action.if_false) if scope is not None)
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((inner, depth + 1) for body in bodies for inner in body)
+    return deepest
+
+
 # ------------------------------------------------------------------------------------ object paths
 def _path(run: RequestState, path_id: int) -> Any:
     if path_id in run.cache:
         return run.cache[path_id]
-    path = run.request.paths_by_id.get(path_id)
-    if path is None:
+    paths = run.request.paths_by_id
+    if path_id not in paths:
         raise CsomFault(om.INVALID_QUERY, f"object path {path_id} is not in the request")
-    run.cache[path_id] = value = _evaluate(run, path)
-    return value
+    # The paths it refers to first, depth first on a list: evaluating each inside its child's
+    # evaluation recursed once per link, and a chain of a few hundred links exhausted the stack.
+    stack, on_stack = [path_id], {path_id}
+    while stack:
+        top = stack[-1]
+        pending = next((ref for ref in referenced_paths(paths[top]) if ref not in run.cache), None)
+        if pending is None:
+            run.cache[top] = _evaluate(run, paths[top])
+            on_stack.discard(stack.pop())
+        elif pending in on_stack or pending not in paths:  # validate_request refuses both; in case
+            raise CsomFault(
+                om.INVALID_QUERY, f"object path {top} refers to {pending}, which cannot be evaluated"
+            )
+        else:
+            stack.append(pending)
+            on_stack.add(pending)
+    return run.cache[path_id]
 
 
 def _type_by_id(run: RequestState, type_id: UUID) -> TypeInfo:
@@ -254,7 +298,15 @@ def _decode(run: RequestState, spec_type: str, raw: Any, where: str) -> Any:
     if spec_type == "CSOM DateTime":
         if not isinstance(value, dt.datetime):
             raise _bad(where, "a DateTime", value)
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        if not value.tzinfo:
+            return value.replace(tzinfo=dt.UTC)
+        try:  # the object model compares and stores instants in UTC: a year 0 or 10000 there fails
+            value.astimezone(dt.UTC)
+        except OverflowError:
+            raise CsomFault(
+                om.ARGUMENT_OUT_OF_RANGE, f"{where}: {value.isoformat()} is outside DateTime in UTC"
+            ) from None
+        return value
     if spec_type == "CSOM GUID":
         try:
             return value if isinstance(value, UUID) else UUID(str(value))

@@ -21,6 +21,7 @@ raise ``CsomFault`` for errors a client should see as ErrorInfo.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,22 @@ NOT_FOUND = (-2147024894, "System.IO.FileNotFoundException")
 INVALID_QUERY = (-1, "Microsoft.SharePoint.Client.InvalidClientQueryException")
 SP_EXCEPTION = (-2146232832, "Microsoft.SharePoint.SPException")
 INVALID_OPERATION = (-2146233079, "System.InvalidOperationException")
+
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)  # SQLite's INTEGER: what a key may be to be looked up at all
+_DECIMAL = re.compile(r"-?[0-9]{1,20}")
+
+
+def decimal_int(text: str, bounds: tuple[int, int] = INT64) -> int | None:
+    """ASCII decimal text as an int within ``bounds``, else None. ``int()`` alone also reads
+    other scripts' digits, fails on '²' (which ``isdigit`` accepts) and on thousands of digits,
+    and gives values SQLite cannot bind: each of those reached the catch-all."""
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = int(text)
+    return value if bounds[0] <= value <= bounds[1] else None
 
 
 class CsomFault(Exception):

@@ -263,11 +263,13 @@ def parse_localized_date(text: str | None) -> dt.datetime | None:
             return dt.datetime.combine(dt.date(year, parts["m"], parts["d"]), _clock(*clock))
     try:
         moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # in UTC the year is 0 or 10000
+        raise ValueError(f"{text[:40]!r} is outside the dates a task can have") from None
     except ValueError:
         pass
     else:
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
         if moment.year == 1:
             return None
         return moment

@@ -64,6 +64,7 @@ from conformance.server.csom.objects import (
     CsomFault,
     ItemCollection,
     ServerObject,
+    decimal_int,
     register,
 )
 from conformance.server.wm.common import (
@@ -120,9 +121,8 @@ class Task(ServerObject):
 
     @classmethod
     def from_identity(cls, ctx: Context, key: str) -> Task | None:
-        try:
-            task_id = int(key)
-        except ValueError:
+        task_id = decimal_int(key)
+        if task_id is None:
             return None
         ensure_user(ctx)
         row = task_row(ctx, task_id)
