@@ -12,6 +12,11 @@ bundle, a client certificate), connect and read timeouts, retries of requests re
 503 (honouring ``Retry-After``, capped) or that could not connect, and a :class:`Throttle` — a
 concurrency cap and an optional rate limit — shared by every Target of a session
 (:meth:`Target.as_caller`). :meth:`Target.case_deadline` bounds the time one case may take.
+
+Whatever a target sends, one request ends within ``read_timeout`` (connect, interim responses,
+headers and the whole body: every socket call of the request is bounded by what is left of it) and
+keeps at most ``max_answer_bytes`` of its answer (as sent and once decompressed, counted while it
+streams in); an answer over it is a :class:`BadAnswer`, its case errors and the run goes on.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import httpcore
 import httpx
 
 from conformance.wire import MalformedResponse, Request, Response, parse_response, to_xml
@@ -54,6 +61,9 @@ TIMED_OUT = "the case ran past its time limit (case_timeout)"
 # with a ReadError, which would end the run ("stopped answering"), and a POST is not retried
 KEEPALIVE_EXPIRY_S = 1.0
 RETRY_STATUSES = frozenset({429, 503})  # the server asks to come back later: the request was not done
+MAX_ANSWER_BYTES = 64 * 2**20
+# what the client advertises: only the codings it decodes itself, within max_answer_bytes
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 class TargetUnreachable(Exception):
@@ -62,6 +72,11 @@ class TargetUnreachable(Exception):
 
 class CaseTimeout(Exception):
     """The case ran past its total time (``case_timeout``): the case errors, the run goes on."""
+
+
+class BadAnswer(Exception):
+    """An answer the client does not keep: larger than ``max_answer_bytes`` (as sent or once
+    decompressed), or its content coding broken. The case errors (the target's fault), the run goes on."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,7 @@ class Connection:
     max_retry_wait: float = 30.0
     max_concurrency: int = 4
     rate_limit: float | None = None
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def verify(self) -> ssl.SSLContext | bool:
         """What httpx verifies with; ssl.SSLError or OSError for unusable certificate files."""
@@ -227,6 +243,87 @@ class Throttle:
             yield
 
 
+@dataclass
+class _Attempt:
+    """This thread's request attempt, as its socket calls see it."""
+
+    deadline: float  # monotonic: no socket call of the attempt waits past it
+    connected: bool = False  # a new connection was made (else one kept alive was reused)
+    received: int = 0  # bytes read from the target
+
+
+_ATTEMPT = threading.local()  # .now: the thread's _Attempt, None between requests
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of this thread's attempt; ``error`` once nothing is."""
+    attempt: _Attempt | None = getattr(_ATTEMPT, "now", None)
+    if attempt is None:
+        return timeout
+    left = attempt.deadline - time.monotonic()
+    if left <= 0:
+        raise error("the request ran past its deadline (read_timeout)")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every call ends by the attempt's deadline: a target sending a byte at a time,
+    or interim responses without end, cannot hold a request past it (per-call timeouts alone never fire)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        if (attempt := getattr(_ATTEMPT, "now", None)) is not None:
+            attempt.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:  # fmt: skip
+        stream = self._inner.connect_tcp(
+            host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        if (attempt := getattr(_ATTEMPT, "now", None)) is not None:
+            attempt.connected = True
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _unanswered_on_reused(exc: Exception) -> bool:
+    """The request failed on a connection kept alive, before any byte of an answer: the server had
+    closed it (idle), so the request was never seen and is safe to send again, even a POST."""
+    attempt: _Attempt | None = getattr(_ATTEMPT, "now", None)
+    return (
+        isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError)
+        and attempt is not None and not attempt.connected and attempt.received == 0
+    )  # fmt: skip
+
+
 class _PoliteTransport(httpx.BaseTransport):
     """The real transport, throttled, retrying what the server did not do: an answer 429 or 503,
     or a connection that could not be made. ``remaining`` is the case's time left (None: no limit);
@@ -240,11 +337,24 @@ class _PoliteTransport(httpx.BaseTransport):
         self._throttle, self._remaining = throttle, remaining
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = 0
+        attempt = replays = 0
         while True:
             try:
                 with self._throttle.slot():
+                    remaining = self._remaining()
+                    deadline = self._connection.read_timeout if remaining is None else min(
+                        self._connection.read_timeout, remaining
+                    )  # fmt: skip
+                    # the answer's body is read after this returns, by the same deadline (Target._send)
+                    _ATTEMPT.now = _Attempt(time.monotonic() + deadline)
                     response = self._inner.handle_request(request)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                # not a retry (the server did nothing wrong): at once, and whatever ``retries`` says; a
+                # replay that fails again comes on a new connection, or on each idle one of the pool
+                if not _unanswered_on_reused(exc) or replays > self._connection.max_concurrency:
+                    raise
+                replays += 1
+                continue
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 wait = self._connection.retry_wait(attempt)
                 # a certificate that failed does not pass on a second try
@@ -287,8 +397,8 @@ def _failure(exc: httpx.HTTPError, connection: Connection) -> str:
             return "connection refused"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"no connection within {connection.connect_timeout:g} s"
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"no answer within {connection.read_timeout:g} s"
+    if isinstance(exc, httpx.TimeoutException):  # per read, or the whole request's deadline
+        return f"no whole answer within {connection.read_timeout:g} s (read_timeout)"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -333,10 +443,15 @@ class Target:
                 max_connections=connection.max_concurrency, keepalive_expiry=KEEPALIVE_EXPIRY_S
             ),
         )  # fmt: skip
+        # httpx takes no network backend of its own: its pool's is wrapped, so every socket call of a
+        # request keeps to the request's deadline (tests/hostile holds a slow-drip target to it)
+        pool = inner._pool
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
         transport = _PoliteTransport(inner, connection, self._shared.throttle, self._shared.remaining)
         self._client = httpx.Client(
-            auth=self.credentials.auth, timeout=self._timeout(), transport=transport, follow_redirects=False
-        )
+            auth=self.credentials.auth, timeout=self._timeout(), transport=transport, follow_redirects=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )  # fmt: skip
         self._digest: tuple[str, float] | None = None  # value, monotonic expiry
         self._lock = threading.Lock()
         self._digest_lock = threading.Lock()
@@ -405,9 +520,9 @@ class Target:
     def _send(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes = b"",
         params: Mapping[str, str] | None = None,
-    ) -> tuple[Exchange, httpx.Response]:  # fmt: skip
-        """The redacted exchange, and the answer as it came (for the form digest only: redaction
-        would hide a digest the target issued again)."""
+    ) -> tuple[Exchange, httpx.Response, bytes]:  # fmt: skip
+        """The redacted exchange, and the answer and its body as they came (for the form digest only:
+        redaction would hide a digest the target issued again)."""
         sent = {**self.credentials.headers, **(headers or {})}
         remaining = self._shared.remaining()
         if remaining is not None and remaining <= 0:
@@ -415,35 +530,47 @@ class Target:
         timeout = self._timeout(remaining)
         started = time.perf_counter()
         try:
-            answer = self._client.request(
+            request = self._client.build_request(
                 method, url, headers=sent, content=body or None, params=params, timeout=timeout
             )
+            answer = self._client.send(request, stream=True)
+            try:
+                content = _read_capped(answer, self.connection.max_answer_bytes)
+            finally:
+                answer.close()
         except httpx.HTTPError as exc:
             left = self._shared.remaining()
             if left is not None and left <= 0 and isinstance(exc, httpx.TimeoutException):
                 raise CaseTimeout(f"{TIMED_OUT} in {method} {url}") from None
             failure = _failure(exc, self.connection)
             raise TargetUnreachable(self.redact(f"{method} {url}: {failure}")) from None
+        except BadAnswer as exc:
+            raise BadAnswer(self.redact(f"{method} {url}: {exc}")) from None
         finally:
+            _ATTEMPT.now = None
             with self._lock:
                 self.requests_sent += 1
-        return Exchange(
-            method=method,
-            url=self.redact(str(answer.request.url)),
-            request_headers=self._redact_headers(sent),
-            request_body=self.redact(body.decode("utf-8", "replace")).encode(),
-            status=answer.status_code,
-            response_headers=self._redact_headers(answer.headers),
-            response_body=self.redact(answer.content.decode("utf-8", "replace")).encode(),
-            duration_s=time.perf_counter() - started,
-            auth_curl=self.credentials.curl,
-        ), answer
+        return (
+            Exchange(
+                method=method,
+                url=self.redact(str(answer.request.url)),
+                request_headers=self._redact_headers(sent),
+                request_body=self.redact(body.decode("utf-8", "replace")).encode(),
+                status=answer.status_code,
+                response_headers=self._redact_headers(answer.headers),
+                response_body=self.redact(content.decode("utf-8", "replace")).encode(),
+                duration_s=time.perf_counter() - started,
+                auth_curl=self.credentials.curl,
+            ),
+            answer,
+            content,
+        )
 
     def context_info(self, accept: str = "application/json") -> Exchange:
         """``POST /_api/contextinfo``; the digest the answer carries is redacted from the exchange
         (a fresh one: the redaction of the digest in use would leave it in the evidence)."""
-        exchange, answer = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": accept})
-        digest = _digest_of(answer)
+        exchange, _, content = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": accept})
+        digest = _digest_of(content)
         if digest is None or not digest[0]:
             return exchange
         return replace(
@@ -460,8 +587,8 @@ class Target:
             return self._fetch_digest()
 
     def _fetch_digest(self) -> str | None:
-        answer = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})[1]
-        if (digest := _digest_of(answer)) is None:
+        content = self._send("POST", self.site_url + CONTEXT_INFO, headers={"Accept": "application/json"})[2]
+        if (digest := _digest_of(content)) is None:
             return None
         value, lifetime = digest
         with self._lock:
@@ -503,11 +630,47 @@ def _digest_refused(reply: CsomReply) -> bool:
     return error is not None and error.error_code in DIGEST_ERROR_CODES
 
 
-def _digest_of(answer: httpx.Response) -> tuple[str, float] | None:
+def _digest_of(content: bytes) -> tuple[str, float] | None:
     """The form digest and its lifetime in seconds in a contextinfo answer (verbose or not), if any."""
     try:
-        info = answer.json()
+        info = json.loads(content)
         info = info.get("d", {}).get("GetContextWebInformation", info)
         return str(info["FormDigestValue"]), float(info.get("FormDigestTimeoutSeconds", 1800))
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+
+
+def _read_capped(answer: httpx.Response, cap: int) -> bytes:
+    """The answer's body, decoded (gzip, deflate), read as it streams in: BadAnswer as soon as it
+    passes ``cap`` bytes as sent or once decoded (a 4 MB gzip bomb inflates to 4 GB)."""
+    coding = answer.headers.get("content-encoding", "").strip().lower()
+    # gzip or zlib header (32: either, detected); deflate: zlib's, or raw deflate as some servers send
+    decoder = zlib.decompressobj(47) if coding in ("gzip", "x-gzip", "deflate") else None
+    raw = 0
+    body = bytearray()
+    try:
+        for chunk in answer.iter_raw():
+            raw += len(chunk)
+            if raw > cap:
+                raise BadAnswer(_too_large(cap, "as sent"))
+            if decoder is None:
+                body += chunk
+                continue
+            if coding == "deflate" and raw == len(chunk) and not _zlib_header(chunk):
+                decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+            while chunk:  # at most what is left of the cap at each step, then the rest of the input
+                body += decoder.decompress(chunk, cap + 1 - len(body))
+                if len(body) > cap:
+                    raise BadAnswer(_too_large(cap, "once decompressed"))
+                chunk = decoder.unconsumed_tail
+    except zlib.error as exc:
+        raise BadAnswer(f"the answer's {coding} content coding is broken ({exc})") from None
+    return bytes(body)
+
+
+def _zlib_header(chunk: bytes) -> bool:
+    return len(chunk) >= 2 and chunk[0] & 0x0F == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+
+
+def _too_large(cap: int, how: str) -> str:
+    return f"the answer is larger than max_answer_bytes ({cap} bytes) {how}: not read further"

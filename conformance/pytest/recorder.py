@@ -17,7 +17,7 @@ import pytest
 
 from conformance import __version__
 from conformance.case import meta_of
-from conformance.drive.target import CaseTimeout, TargetUnreachable
+from conformance.drive.target import BadAnswer, CaseTimeout, TargetUnreachable
 from conformance.judge.checks import CHECKS_RUN, Violation
 from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
 from conformance.report import publish
@@ -31,7 +31,7 @@ from conformance.wire import WireError
 
 # exceptions by which the target's answer stopped a case (outcome "error"); any other exception is
 # the suite's own ("suite-error"), never counted against the target
-TARGET_ERRORS = (WireError, CaseTimeout, TargetUnreachable, httpx.HTTPError)
+TARGET_ERRORS = (WireError, CaseTimeout, BadAnswer, TargetUnreachable, httpx.HTTPError)
 SUITE_TRACE = 3000  # characters of a suite error's traceback kept with the case
 FAILURES = (AssertionError, pytest.fail.Exception)  # a case that found the target wrong, or said so
 

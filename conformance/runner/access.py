@@ -27,7 +27,7 @@ INFERRED = (("token", "bearer"), ("cookie", "cookie"), ("password", "basic"))
 LIMITS = {  # setting -> (smallest allowed, whether it may equal it)
     "connect_timeout": (0, False), "read_timeout": (0, False), "case_timeout": (0, False),
     "retries": (0, True), "backoff": (0, True), "max_retry_wait": (0, True), "max_concurrency": (1, True),
-    "rate_limit": (0, False),
+    "rate_limit": (0, False), "max_answer_bytes": (1, True),
 }  # fmt: skip
 DEFAULT_CASE_TIMEOUT = 600.0
 TLS_FILES = ("ca_bundle", "client_cert", "client_key")

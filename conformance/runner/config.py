@@ -87,7 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("client_key", "tls", str, "PEM file of the client certificate's private key"),
     Setting("insecure", "tls", bool, "do not verify the target's TLS certificate"),
     Setting("connect_timeout", "transport", float, "seconds to wait for a connection [default: 10]"),
-    Setting("read_timeout", "transport", float, "seconds to wait for an answer [default: 60]"),
+    Setting("read_timeout", "transport", float, "seconds one request may take, its whole answer included "
+            "[default: 60]"),
     Setting("case_timeout", "transport", float, "seconds one case may take in all [default: 600]"),
     Setting("retries", "transport", int, "retries of a request refused with 429 or 503 or that could not "
             "connect [default: 2]"),
@@ -96,6 +97,8 @@ SETTINGS: tuple[Setting, ...] = (
             "[default: 30]"),
     Setting("max_concurrency", "transport", int, "most requests in flight at once [default: 4]"),
     Setting("rate_limit", "transport", float, "most requests per second (default: no limit)"),
+    Setting("max_answer_bytes", "transport", int, "most bytes of one answer, as sent and once decompressed: "
+            "its case errors past it [default: 67108864, 64 MB]"),
     Setting("profile", "run", str, "generated examples per case: quick 1, default 10, thorough 100"),
     Setting("protocols", "run", list, "only these protocols' cases: wmcsom, spwfcsom, calendar, csom",
             flag="--protocol"),
@@ -141,6 +144,7 @@ class Config:
     max_retry_wait: float | None = None
     max_concurrency: int | None = None
     rate_limit: float | None = None
+    max_answer_bytes: int | None = None
     profile: str | None = None
     protocols: tuple[str, ...] = ()
     skip_protocols: tuple[str, ...] = ()

@@ -47,7 +47,7 @@ def answer_kind(exchange: Exchange) -> AnswerKind:
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past what the parser takes
         return object()  # not JSON: not empty either
 
 
@@ -59,10 +59,10 @@ class ObservedTarget(Target):
         self.answers: Counter[str] = Counter()
         self._tally_lock = threading.Lock()
 
-    def _send(self, *args: Any, **kwargs: Any) -> tuple[Exchange, httpx.Response]:
-        exchange, answer = super()._send(*args, **kwargs)
+    def _send(self, *args: Any, **kwargs: Any) -> tuple[Exchange, httpx.Response, bytes]:
+        exchange, answer, content = super()._send(*args, **kwargs)
         kind = answer_kind(exchange)
         with self._tally_lock:
             self.answers["total"] += 1
             self.answers[kind] += 1
-        return exchange, answer
+        return exchange, answer, content
