@@ -88,6 +88,17 @@ def date_range_criterion(end: str) -> bytes:
     return to_xml(b.build()).replace(b'Type="String">END<', f'Type="DateTime">{end}<'.encode())
 
 
+def test_a_core_type_member_called_with_the_wrong_arguments_is_an_invalid_query(client):
+    # core types have no spec table to check the arity: the call raised TypeError
+    body = _request(
+        '<ObjectPath Id="2" ObjectPathId="1"/>',
+        f'<Constructor Id="1" TypeId="{{{REQUEST_CONTEXT_TYPE_ID}}}"><Parameters>'
+        '<Parameter Type="String">x</Parameter></Parameters></Constructor>',
+    )
+    info = client.run(body).header.error_info
+    assert info is not None and info.error_code == INVALID_QUERY, info
+
+
 def test_scopes_nested_beyond_the_limit_are_refused_and_within_it_run(client):
     assert client.run(nested_scopes(MAX_SCOPE_DEPTH)).header.error_info is None
     refused = client.run(nested_scopes(241)).header.error_info  # 241: the depth that reached the catch-all

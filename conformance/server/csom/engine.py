@@ -15,6 +15,7 @@ caught there (the failed action undone) and processing goes on.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -152,14 +153,19 @@ def _evaluate(run: RequestState, path: ObjectPath) -> Any:
         spec_params = info.constructor.parameters if info.constructor else None
         if info.spec is not None and info.constructor is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no constructor")
-        return info.cls(run.ctx, *_arguments(run, spec_params, path.parameters, info.short_name))
+        args = _arguments(run, spec_params, path.parameters, info.short_name)
+        return (
+            _invoke(info.cls, run.ctx, args, info.short_name)
+            if info.spec is None
+            else info.cls(run.ctx, *args)
+        )
     if isinstance(path, (StaticProperty, StaticMethod)):
         info = _type_by_id(run, path.type_id)
         static = getattr(info.cls, f"static_{path.name}", None)
         if static is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no static member {path.name!r}")
         args = _arguments(run, None, getattr(path, "parameters", ()), path.name)
-        return static(run.ctx, *args)
+        return _invoke(static, run.ctx, args, path.name)
     if isinstance(path, Property):
         return _get_property(run, _object(run, path.parent_id), path.name)
     if isinstance(path, Method):
@@ -212,7 +218,7 @@ def _call(run: RequestState, obj: ServerObject, name: str, raw_args: tuple[Any, 
     if target is None or not callable(target):
         raise CsomFault(om.INVALID_QUERY, f'Method "{name}" does not exist on {info.short_name}.')
     args = _arguments(run, method.parameters if method else None, raw_args, name)
-    return target(run.ctx, *args)
+    return target(run.ctx, *args) if method else _invoke(target, run.ctx, args, name)
 
 
 def _set_property(run: RequestState, obj: ServerObject, name: str, raw: Any) -> None:
@@ -226,6 +232,16 @@ def _set_property(run: RequestState, obj: ServerObject, name: str, raw: Any) -> 
 
 
 # ---------------------------------------------------------------------------------------- arguments
+def _invoke(member: Any, ctx: Context, args: list[Any], where: str) -> Any:
+    """Call a member of a core type (no spec table checks its arity first): a wrong number of
+    arguments is the client's error, not a TypeError for the catch-all."""
+    try:
+        inspect.signature(member).bind(ctx, *args)
+    except TypeError:
+        raise CsomFault(om.INVALID_QUERY, f"{where} does not take {len(args)} parameter(s)") from None
+    return member(ctx, *args)
+
+
 def _arguments(
     run: RequestState, spec: tuple[Parameter, ...] | None, raw: tuple[Any, ...], where: str
 ) -> list[Any]:
@@ -451,7 +467,7 @@ def _dispatch(run: RequestState, action: Action) -> None:
         static = getattr(info.cls, f"static_{action.name}", None)
         if static is None:
             raise CsomFault(om.INVALID_QUERY, f"type {info.short_name} has no static method {action.name!r}")
-        result = static(run.ctx, *_arguments(run, None, action.parameters, action.name))
+        result = _invoke(static, run.ctx, _arguments(run, None, action.parameters, action.name), action.name)
         run.results.append((action.id, serialize(run, result)))
     elif isinstance(action, SetProperty):
         _set_property(run, _object(run, action.object_path_id), action.name, action.value)
