@@ -88,6 +88,14 @@ def export(protocol: str, fmt: str) -> None:
 )
 @click.option("--seed-data", is_flag=True, help="Fill an empty database with demo data.")
 @click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Accept requests for this Host name too (besides localhost, 127.0.0.1, ::1 and --host); "
+    "'*.example.com' for a domain. Repeat for more.",
+)
+@click.option(
     "--token-env",
     default=None,
     metavar="VAR",
@@ -113,6 +121,7 @@ def serve(
     port: int,
     db_path: Path | None,
     seed_data: bool,
+    allow_hosts: tuple[str, ...],
     token_env: str | None,
     basic_env: tuple[str, ...],
     cookie_env: tuple[str, ...],
@@ -129,14 +138,15 @@ def serve(
     cookies = _user_secrets(cookie_env, "--cookie-env")
     try:
         server = ReferenceServer(
-            db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data, host=host, port=port
-        )
+            db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data, host=host, port=port,
+            allow_hosts=allow_hosts,
+        )  # fmt: skip
         server.__enter__()
-    except ValueError as exc:  # a login the directory lacks; the message never holds the secret
+    except ValueError as exc:  # a login the directory lacks (never the secret), a bad host pattern
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    token_file = None if token_env else _token_file(server.token)
+    token_file = _token_file(server.token) if server.token and not token_env else None
     try:
         # SIGTERM stops it as Ctrl-C does, so that the token file goes too
         signal.signal(signal.SIGTERM, _interrupt)
@@ -146,11 +156,16 @@ def serve(
             click.echo(f"credentials required on every endpoint: {', '.join(modes)}")
         else:
             click.echo("CSOM endpoints are anonymous; the REST calendar needs alice's bearer token")
+        warning = _exposure_warning(host, modes)
+        if warning:
+            click.echo(warning, err=True)
         if token_file:
             click.echo(
                 f"alice's bearer token, made up at start-up, is in {token_file} (yours only; removed at exit)"
             )
-        click.echo(f"test it with: {_run_command(server.url, token_env, token_file)}")
+        click.echo(
+            f"test it with: {_run_command(server.url, token_env, token_file, 'basic' if basic else 'cookie')}"
+        )
         if not seed_data:
             click.echo("the calendar is empty without --seed-data: a run finds the calendar inconclusive")
         threading.Event().wait()
@@ -174,15 +189,37 @@ def _token_file(token: str) -> Path:
     return Path(path)
 
 
-def _run_command(url: str, token_env: str | None, token_file: Path | None) -> str:
+def _exposure_warning(host: str, modes: list[str]) -> str | None:
+    """A warning when the server listens beyond loopback and anyone may call it."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve to anything
+        loopback = False
+    if loopback or modes:
+        return None
+    return (
+        f"warning: listening on {host} without credentials: anyone who can reach this port can read and "
+        "write its data (--token-env, --basic-env or --cookie-env require them)"
+    )
+
+
+def _run_command(url: str, token_env: str | None, token_file: Path | None, mode: str) -> str:
     """The `conformance run` that tests this server: alice's bearer token (by the variable or file it
-    is in, never its value) and the calendar members the cases cannot learn over the wire."""
+    is in, never its value), else ``mode`` (basic or cookie: the secret in the variable a run reads),
+    and the calendar members the cases cannot learn over the wire."""
     import shlex
 
     from conformance.server.seed import calendar_member_env
 
     members = [f"{env}={member}" for env, member in calendar_member_env().items() if member]
-    source = ["--token-env", token_env] if token_env else ["--token-file", str(token_file)]
+    if token_env:
+        source = ["--token-env", token_env]
+    elif token_file:
+        source = ["--token-file", str(token_file)]
+    else:
+        source = ["--auth", mode]
     return shlex.join([*members, "conformance", "run", "--target", url, *source])
 
 

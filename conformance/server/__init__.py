@@ -6,13 +6,15 @@ with ReferenceServer() as server:          # in-process, on a free loopback port
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conformance.background import BackgroundServer
 from conformance.server.app import create_app
 
 __all__ = ["ReferenceServer", "create_app"]
+
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # every interface: no name a client would send
 
 
 class ReferenceServer(BackgroundServer):
@@ -21,17 +23,23 @@ class ReferenceServer(BackgroundServer):
     def __init__(
         self, db_path: Path | None = None, *, token: str | None = None,
         basic: Mapping[str, str] | None = None, cookies: Mapping[str, str] | None = None,
-        seed_data: bool = False, host: str = "127.0.0.1", port: int = 0,
+        seed_data: bool = False, host: str = "127.0.0.1", port: int = 0, allow_hosts: Sequence[str] = (),
     ) -> None:  # fmt: skip
-        """The arguments of ``create_app`` (authentication modes: ``conformance.server.auth``)."""
-        app = create_app(db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data)
+        """The arguments of ``create_app`` (authentication modes: ``conformance.server.auth``).
+        Host names accepted: the loopback names, the address it listens on (unless a wildcard)
+        and ``allow_hosts``."""
+        bound = () if host in WILDCARD_HOSTS else (f"[{host}]" if ":" in host else host,)
+        app = create_app(
+            db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data,
+            allowed_hosts=(*bound, *allow_hosts),
+        )  # fmt: skip
         super().__init__(app, host=host, port=port)
 
     @property
-    def token(self) -> str:
-        """User 1's bearer token (given, or generated at start-up)."""
+    def token(self) -> str | None:
+        """User 1's bearer token (given, or generated at start-up for an anonymous server)."""
         return self.app.state.token
 
     @property
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}

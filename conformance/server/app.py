@@ -5,16 +5,20 @@ Routes accept any site prefix (``/sites/x/_api/contextinfo``), as SharePoint doe
 - ``POST …/_vti_bin/client.svc/ProcessQuery`` runs CSOM requests (csom/endpoint.py),
 - ``GET  …/api/Tasks/Calendar`` serves the REST calendar.
 Unexpected failures are answered with a plain 500 and no traceback (Starlette with
-debug off); the server keeps serving.
+debug off); the server keeps serving. A request whose ``Host`` is not allowed (the loopback
+names, and the names given) is 400 before anything else: a web page in a browser on the same
+machine could otherwise reach the server through DNS rebinding, and write.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -26,6 +30,7 @@ from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, p
 from conformance.server.db import Database
 
 DIGEST_TIMEOUT = 1800
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # as a Host header spells them
 
 
 def _site_url(request: Request, suffix: str) -> str:
@@ -91,29 +96,40 @@ def create_app(
     cookies: Mapping[str, str] | None = None,
     seed_data: bool = False,
     digest_timeout: int = DIGEST_TIMEOUT,
+    allowed_hosts: Sequence[str] = (),
 ) -> Starlette:
     """A reference server app (authentication: see ``auth``). ``token`` is user 1's bearer
     token; ``basic`` maps logins to passwords, ``cookies`` logins to FedAuth cookie values.
     With any of them every endpoint needs credentials; without, CSOM is anonymous and the REST
-    calendar accepts a token generated here (``app.state.token``). ValueError for a login
-    the directory lacks or an empty secret."""
+    calendar accepts a token generated here (``app.state.token``; None when only basic or cookie
+    credentials are configured). ``allowed_hosts``: the Host names accepted besides the loopback
+    names (``*.example.com`` for a domain). ValueError for a login the directory lacks or an
+    empty secret."""
+    for pattern in allowed_hosts:
+        if not pattern or "*" in pattern.removeprefix("*."):
+            raise ValueError(f"allowed host {pattern[:80]!r}: a name, or '*.domain' for a domain")
     users = {login: user_id for user_id, login, _ in seed.USERS}
-    accepted = credentials(
-        users, token if token is not None else os.urandom(18).hex(), basic=basic, cookies=cookies,
-        required=token is not None or bool(basic) or bool(cookies),
-    )  # fmt: skip
+    required = token is not None or bool(basic) or bool(cookies)
+    if token is None and not required:
+        token = os.urandom(18).hex()
+    accepted = credentials(users, token, basic=basic, cookies=cookies, required=required)
     db = Database(db_path, extra_schemas=_object_model_schemas())
     with db.transaction() as conn:
         seed.directory(conn)
         if seed_data:
             seed.demo(conn)
     app = Starlette(
-        routes=[Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+        routes=[Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],
+        middleware=[
+            Middleware(
+                TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, *allowed_hosts], www_redirect=False
+            )
+        ],
     )
     app.state.db = db
     app.state.secret = os.urandom(32)
     app.state.credentials = accepted
-    app.state.token = next(iter(accepted.bearer))
+    app.state.token = token
     app.state.digest_timeout = digest_timeout
     app.state.version = __version__
     return app

@@ -3,9 +3,10 @@
 Modes, in any combination (``create_app`` / ``ReferenceServer`` arguments, ``serve`` options
 whose secrets come from environment variables):
 
-- bearer: ``Authorization: Bearer <token>``. A token for user 1 always exists (generated at
-  start-up unless one is given): the REST calendar needs a token even on an anonymous server,
-  as its spec answers 401 when the access token is missing;
+- bearer: ``Authorization: Bearer <token>``, for user 1. On an anonymous server a token is
+  generated at start-up unless one is given: the REST calendar needs credentials even there, as
+  its spec answers 401 when the access token is missing. With only basic or cookie credentials
+  configured there is none (no credential the user was not told about);
 - basic: ``Authorization: Basic base64(login:password)`` (RFC 7617), per configured user;
 - cookie: a ``FedAuth`` cookie (SharePoint's claims-authentication cookie), per configured user.
 
@@ -56,15 +57,16 @@ class Credentials:
     required: bool  # anonymous callers are refused
 
     def challenge(self) -> str:
-        challenges = [f'Bearer realm="{REALM}"']
+        challenges = [f'Bearer realm="{REALM}"'] if self.bearer else []
         if self.basic:
             challenges.append(f'Basic realm="{REALM}", charset="UTF-8"')
-        return ", ".join(challenges)
+        # a 401 needs a challenge (RFC 9110), and a cookie has no scheme: Bearer names the realm
+        return ", ".join(challenges) or f'Bearer realm="{REALM}"'
 
 
 def credentials(
     users: Mapping[str, int],
-    token: str,
+    token: str | None,
     *,
     basic: Mapping[str, str] | None = None,
     cookies: Mapping[str, str] | None = None,
@@ -85,10 +87,10 @@ def credentials(
             table[key(login, secret)] = users[login]
         return table
 
-    if not token:
+    if token is not None and not token:
         raise ValueError("the bearer token is empty")
     return Credentials(
-        {token: DEFAULT_USER},
+        {token: DEFAULT_USER} if token else {},
         by_user(basic, "password", lambda login, password: f"{login}:{password}"),
         by_user(cookies, "cookie", lambda login, value: value),
         required,

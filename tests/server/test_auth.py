@@ -20,13 +20,14 @@ from tests.server.client import CsomClient, create_tasks, read_tasks, tasks_of
 
 PASSWORDS = {"alice": "alice-Pa55:word", "bob": "bob-pa55word"}  # a colon inside a password is legal
 COOKIES = {"carol": "77u/PD94bWwgdmVyc2lvbj0iMS4wIj8+PFNQ"}
+TOKEN = "alice-bearer-" + "t" * 20
 ENDPOINTS = ("contextinfo", "processquery", "calendar")
 WEEK = {"from": "2026-01-01", "to": "2026-01-07"}
 
 
 @pytest.fixture(scope="module")
 def server():
-    with ReferenceServer(basic=PASSWORDS, cookies=COOKIES) as running:
+    with ReferenceServer(token=TOKEN, basic=PASSWORDS, cookies=COOKIES) as running:
         yield running
 
 
@@ -117,6 +118,20 @@ def test_calendar_accepts_every_mode(server):
         {"headers": server.auth_headers},
     ):
         assert call(server, "calendar", **args).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("arguments", "challenge"),
+    [({"basic": PASSWORDS}, 'Basic realm="conformance", charset="UTF-8"'), ({"cookies": COOKIES}, "Bearer")],
+    ids=["basic", "cookie"],
+)
+def test_only_basic_or_cookie_credentials_make_no_bearer_token(arguments, challenge):
+    # a bearer token for alice was generated anyway: accepted everywhere, shown nowhere
+    with ReferenceServer(**arguments) as server:
+        assert server.token is None and server.auth_headers == {}
+        assert not server.app.state.credentials.bearer
+        refused = call(server, "processquery")
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith(challenge)
 
 
 def test_an_anonymous_server_ignores_cookies_but_not_bad_headers():
