@@ -4,8 +4,8 @@ Routes accept any site prefix (``/sites/x/_api/contextinfo``), as SharePoint doe
 - ``POST …/_api/contextinfo`` issues a form digest,
 - ``POST …/_vti_bin/client.svc/ProcessQuery`` runs CSOM requests (csom/endpoint.py),
 - ``GET  …/api/Tasks/Calendar`` serves the REST calendar.
-Unexpected failures are answered with a plain 500 and no traceback (Starlette with
-debug off); the server keeps serving. A request whose ``Host`` is not allowed (the loopback
+Unexpected failures are answered with a plain 500 and no traceback, and logged once each
+(``errors.FAILURES``); the server keeps serving. A request whose ``Host`` is not allowed (the loopback
 names, and the names given) is 400 before anything else: a web page in a browser on the same
 machine could otherwise reach the server through DNS rebinding, and write.
 """
@@ -28,6 +28,7 @@ from conformance.server import calendar, digest, seed
 from conformance.server.auth import caller, credentials, unauthorized
 from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, process_query
 from conformance.server.db import Database
+from conformance.server.errors import FAILURES
 
 DIGEST_TIMEOUT = 1800
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # as a Host header spells them
@@ -64,6 +65,14 @@ async def contextinfo(request: Request) -> Response:
 
 
 async def dispatch(request: Request) -> Response:
+    try:
+        return await _route(request)
+    except Exception as exc:  # a bug: logged once (errors.FAILURES), not a traceback per request
+        FAILURES.report(exc, f"{request.method} {request.url.path[:80]}")
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+async def _route(request: Request) -> Response:
     path = request.url.path.rstrip("/").lower()
     if path.endswith("/_api/contextinfo"):
         if request.method != "POST":

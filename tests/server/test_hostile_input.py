@@ -5,7 +5,7 @@ import pytest
 
 from conformance.server.core import REQUEST_CONTEXT_TYPE_ID
 from conformance.server.csom.engine import MAX_SCOPE_DEPTH
-from conformance.server.csom.objects import IDENTITY_PREFIX
+from conformance.server.csom.objects import IDENTITY_PREFIX, MAX_MESSAGE
 from conformance.server.wm.common import WriteFieldErrorType
 from conformance.wire import NS, QuerySpec, RequestBuilder, to_xml
 from tests.server.client import CsomClient, wm_type_id
@@ -97,6 +97,17 @@ def test_a_core_type_member_called_with_the_wrong_arguments_is_an_invalid_query(
     )
     info = client.run(body).header.error_info
     assert info is not None and info.error_code == INVALID_QUERY, info
+
+
+@pytest.mark.parametrize("kind", ["Property", "StaticProperty"])
+def test_client_input_quoted_in_an_error_message_is_cut(client, kind):
+    name = "N" * 100_000  # echoed whole before
+    parent = 'ParentId="1"' if kind == "Property" else f'TypeId="{{{REQUEST_CONTEXT_TYPE_ID}}}"'
+    current = f'<StaticProperty Id="1" TypeId="{{{REQUEST_CONTEXT_TYPE_ID}}}" Name="Current"/>'
+    paths = f'{current}<{kind} Id="2" {parent} Name="{name}"/>'
+    info = client.run(_request('<ObjectPath Id="3" ObjectPathId="2"/>', paths)).header.error_info
+    assert info is not None and info.error_code == INVALID_QUERY
+    assert len(info.error_message) <= MAX_MESSAGE and info.error_message.endswith("…")
 
 
 def test_scopes_nested_beyond_the_limit_are_refused_and_within_it_run(client):

@@ -11,7 +11,6 @@ request back and is answered as an SPException, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -25,10 +24,9 @@ from conformance.server.csom.engine import error_info, execute
 from conformance.server.csom.objects import Context, CsomFault
 from conformance.server.csom.typesystem import type_system
 from conformance.server.db import Busy, Database
+from conformance.server.errors import FAILURES
 from conformance.wire import Header, MalformedRequest, encode_response, parse_request
 from conformance.wire import Request as CsomRequest
-
-log = logging.getLogger(__name__)
 
 MAX_BODY = 2 * 1024 * 1024  # SharePoint's default MaxReceivedMessageSize
 LIBRARY_VERSION = "16.0.0.0"
@@ -80,8 +78,8 @@ def _process(db: Database, parsed: CsomRequest, user: int, web_url: str, correla
                 return _answer(correlation, fault, [])  # earlier writes are committed
     except Busy:
         raise  # nothing done yet: Database.run tries again where it may wait
-    except Exception:
-        log.exception("ProcessQuery %s failed unexpectedly", correlation)
+    except Exception as exc:
+        FAILURES.report(exc, f"ProcessQuery {correlation}")
         fault = CsomFault(om.SP_EXCEPTION, "Unexpected server error; the request was rolled back.")
         return _answer(correlation, fault, [])
     return _answer(correlation, None, pairs)

@@ -56,10 +56,19 @@ def decimal_int(text: str, bounds: tuple[int, int] = INT64) -> int | None:
     return value if bounds[0] <= value <= bounds[1] else None
 
 
+MAX_MESSAGE = 400  # characters of an ErrorMessage or ErrorValue: both may quote the client's input
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else f"{text[: MAX_MESSAGE - 1]}…"
+
+
 class CsomFault(Exception):
-    """An error the client sees as ErrorInfo (HTTP 200, processing stops)."""
+    """An error the client sees as ErrorInfo (HTTP 200, processing stops). Message and value are
+    cut to ``MAX_MESSAGE`` characters: a member name or argument quoted whole echoed megabytes."""
 
     def __init__(self, kind: tuple[int, str], message: str, value: str | None = None) -> None:
+        message, value = _cut(message), None if value is None else _cut(value)
         super().__init__(message)
         self.code, self.type_name = kind
         self.message = message
