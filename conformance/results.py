@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -32,6 +33,29 @@ RequirementStatus = Literal["verified", "failed", "unverified", "not-testable"]
 REQUIREMENT_COUNTS = ("verified", "failed", "testable", "total")  # per protocol, in results.json's summary
 
 
+# What one record keeps of what a target sent (a 10 MB ErrorMessage copied into every case that judged
+# it took a run past 8 GB): a message, expected or actual value, and each exchange shown as evidence
+TEXT_LIMIT = 2000  # characters
+EVIDENCE_LIMIT = 12000  # characters of one exchange (its bodies are cut to 4000 each before)
+MOST_EVIDENCE = 4  # exchanges per case
+# what JSON written as UTF-8, XML 1.0 and HTML cannot carry: lone surrogates (json.loads makes them
+# of "\ud800"), the C0 controls but tab and newlines, U+FFFE and U+FFFF
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def bounded(text: str, limit: int = TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (its length noted) and made writable anywhere: a character
+    no output can carry is written as its escape (``\\ud800``), so no file of a run fails to write."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… (cut at {limit} of {len(text)} characters)"
+    return writable(text)
+
+
+def writable(text: str) -> str:
+    """``text`` with each character no output can carry written as its escape."""
+    return _UNWRITABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class ResultsError(ValueError):
     """A results file that cannot be read or does not match the schema: one line."""
 
@@ -42,6 +66,11 @@ class Evidence:
 
     text: str
     curl: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", bounded(self.text, EVIDENCE_LIMIT))
+        # a reproduce command is the suite's own request, whole or useless: never cut
+        object.__setattr__(self, "curl", writable(self.curl))
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,12 @@ class CaseResult:
     violated: str = ""  # the registered check (conformance.judge.checks) whose violation failed the case
     evidence: tuple[Evidence, ...] = ()
     outcomes: tuple[str, ...] = ()  # with --repeat: the outcome of every execution, in order
+
+    def __post_init__(self) -> None:
+        # every record bounded and writable, however it was made (the plugin, a merge, a file)
+        for name in ("message", "expected", "actual"):
+            object.__setattr__(self, name, bounded(getattr(self, name)))
+        object.__setattr__(self, "evidence", self.evidence[:MOST_EVIDENCE])
 
     def to_json(self) -> dict[str, Any]:
         value = asdict(self)
@@ -88,6 +123,9 @@ class RunHeader:
     fail_on: str = "semantic"  # the gate: the lowest level whose failures fail the run (report.verdict)
     # what narrowed the run to part of the suite (-k, -m, --read-only, --baseline): option -> value
     selection: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "aborted", bounded(self.aborted))
 
 
 @dataclass(frozen=True)
@@ -220,7 +258,10 @@ def write_results(
         "summary": asdict(summarize(cases)),
         "cases": [case.to_json() for case in sorted(cases, key=lambda c: c.id)],
     }
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    # the records are writable already (bounded): backslashreplace only so that writing never fails
+    path.write_text(
+        json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8", errors="backslashreplace"
+    )
     return document
 
 

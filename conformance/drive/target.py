@@ -24,6 +24,8 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import math
+import re
 import shlex
 import socket
 import ssl
@@ -52,6 +54,7 @@ PLACEHOLDERS = {
 }
 # ErrorInfo codes SharePoint uses for a missing, invalid or timed-out form digest
 DIGEST_ERROR_CODES = frozenset({-2130575251, -2130575252})
+HEADER_VALUE = re.compile(r"[\x20-\x7e]*")  # what a header value of ours may hold
 
 
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -98,8 +101,12 @@ class Exchange:
         return self.response_headers.get("content-type", "")
 
     def json(self) -> Any:
-        """The body as plain JSON (dates and GUIDs left as their ``/Date(…)/`` strings)."""
-        return json.loads(self.response_body)
+        """The body as plain JSON (dates and GUIDs left as their ``/Date(…)/`` strings); ValueError
+        when it is not JSON, nested past the parser's depth too."""
+        try:
+            return json.loads(self.response_body)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
     def curl(self) -> str:
         """A reproduce command; secrets appear as environment-variable placeholders."""
@@ -213,7 +220,7 @@ class Connection:
 
 
 def _retry_after_seconds(value: str, otherwise: float) -> float:
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # '²'.isdigit() too, which float() refuses
         return float(value)
     try:
         return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
@@ -635,9 +642,14 @@ def _digest_of(content: bytes) -> tuple[str, float] | None:
     try:
         info = json.loads(content)
         info = info.get("d", {}).get("GetContextWebInformation", info)
-        return str(info["FormDigestValue"]), float(info.get("FormDigestTimeoutSeconds", 1800))
+        value, lifetime = str(info["FormDigestValue"]), float(info.get("FormDigestTimeoutSeconds", 1800))
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+    # only what a header can carry: a digest with other characters (non-ASCII, CR LF, as a header
+    # injection) is none, and the requests go without one for the target's answers to be judged
+    if not HEADER_VALUE.fullmatch(value) or not math.isfinite(lifetime):
+        return None
+    return value, lifetime
 
 
 def _read_capped(answer: httpx.Response, cap: int) -> bytes:

@@ -24,7 +24,16 @@ from conformance.report import publish
 from conformance.report.baseline import Baseline
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import UNREACHABLE_REASON, Verdict
-from conformance.results import SUITE_ERROR, CaseResult, Evidence, Run, RunHeader, collapse_repeats
+from conformance.results import (
+    SUITE_ERROR,
+    TEXT_LIMIT,
+    CaseResult,
+    Evidence,
+    Run,
+    RunHeader,
+    bounded,
+    collapse_repeats,
+)
 from conformance.runner.handover import Handover
 from conformance.spec.data import specs_dir
 from conformance.wire import WireError
@@ -33,6 +42,7 @@ from conformance.wire import WireError
 # the suite's own ("suite-error"), never counted against the target
 TARGET_ERRORS = (WireError, CaseTimeout, BadAnswer, TargetUnreachable, httpx.HTTPError)
 SUITE_TRACE = 3000  # characters of a suite error's traceback kept with the case
+LONGREPR_LIMIT = SUITE_TRACE + TEXT_LIMIT  # characters of pytest's own report of a case kept
 FAILURES = (AssertionError, pytest.fail.Exception)  # a case that found the target wrong, or said so
 
 
@@ -50,6 +60,10 @@ class Recorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield
+        longtext = report.longreprtext if report.longrepr is not None else ""
+        if len(longtext) > LONGREPR_LIMIT:
+            # pytest keeps every report (its summary, JUnit): a target's 10 MB message in each is not
+            report.longrepr = bounded(longtext, LONGREPR_LIMIT)
         if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
             # nothing more can be learnt: stop, and say why once (conformance run: exit 3)
             self.aborted = f"{UNREACHABLE_REASON}: {call.excinfo.value}"
@@ -67,7 +81,7 @@ class Recorder:
             outcome, message = "failed", str(call.excinfo.value if call.excinfo else "")
         else:
             outcome = "error" if _caused_by(call, TARGET_ERRORS, every=True) else SUITE_ERROR
-            message = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else ""
+            message = longtext.strip().splitlines()[-1] if longtext.strip() else ""
             if (
                 outcome == SUITE_ERROR and call.excinfo is not None
             ):  # whatever --tb says: a bug report needs it
@@ -76,7 +90,7 @@ class Recorder:
             id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
             # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
             level=violation.level if violation else meta.level,
-            item=meta.item, check=meta.check, outcome=outcome, message=message[:2000],
+            item=meta.item, check=meta.check, outcome=outcome, message=message,
             duration_s=round(report.duration, 6), writes=meta.writes,
             expected=violation.expected if violation else "", actual=violation.actual if violation else "",
             violated=violation.check if violation else "",

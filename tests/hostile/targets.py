@@ -4,6 +4,7 @@ send bombs, close at random). A behaviour is a function of the connection and ea
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import threading
@@ -121,3 +122,33 @@ def bomb(size: int, wbits: int) -> bytes:
     packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
     blocks = [2**20] * (size // 2**20) + [size % 2**20]
     return b"".join(packer.compress(bytes(n)) for n in blocks) + packer.flush()
+
+
+CONTEXT_INFO = b'{"FormDigestValue": "0xD1,07 Dec 2026 00:00:00 -0000", "FormDigestTimeoutSeconds": 1800}'
+
+
+def error_info(message: str) -> bytes:
+    """A ProcessQuery answer whose ErrorInfo carries ``message`` (JSON-escaped as a target writes it)."""
+    info = {"ErrorMessage": message, "ErrorValue": None, "TraceCorrelationId": "t", "ErrorCode": -1,
+            "ErrorTypeName": "System.Exception", "ErrorStackTrace": None}  # fmt: skip
+    header = {"SchemaVersion": "15.0.0.0", "LibraryVersion": "16.0.0.0", "ErrorInfo": info,
+              "TraceCorrelationId": "t"}  # fmt: skip
+    return json.dumps([header]).encode()
+
+
+def csom(process_query: Callable[[bytes], bytes], context_info: bytes | None = None) -> Behaviour:
+    """A target that answers a GET with 200, contextinfo with a digest (or ``context_info``: a whole
+    answer) and ProcessQuery with ``process_query(request)`` (a whole answer), keeping connections alive."""
+
+    def behaviour(peer: Peer) -> None:
+        while (request := peer.request()) is not None:
+            if request.startswith(b"GET "):
+                reply = answer()
+            elif b"/_api/contextinfo" in request.split(b"\r\n", 1)[0]:
+                reply = context_info or answer(body=CONTEXT_INFO, headers=("Content-Type: application/json",))
+            else:
+                reply = process_query(request)
+            if not peer.send(reply):
+                return
+
+    return behaviour

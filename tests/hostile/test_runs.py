@@ -1,0 +1,107 @@
+"""The hostile battery: ``conformance run`` against loopback targets that misbehave at preflight or
+mid-run. Each run ends within a bound derived from the small timeouts of tests/hostile/running.py,
+with the exit code the verdict documents, no traceback, its process under MEMORY_KB and no secret in
+any output, and what it judged written in reports that can be read (tests/hostile/running.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.running import READ_TIMEOUT, run_against
+from tests.hostile.targets import Peer, answer, bomb, csom, error_info, hostile
+
+# cases that judge an ErrorInfo's members, and cases that quote it (expected no ErrorInfo)
+ERROR_CASES = (
+    "--protocol",
+    "csom",
+    "--protocol",
+    "wmcsom",
+    "-k",
+    "error-member or UserSettings and object-type",
+)
+ONE_CASE = ("--protocol", "csom", "-k", "ErrorInfo.ErrorMessage")
+
+
+def _json(body: bytes, *headers: str) -> bytes:
+    return answer(body=body, headers=("Content-Type: application/json", *headers))
+
+
+def test_a_lone_surrogate_and_an_oversized_message_cost_no_result(tmp_path: Path) -> None:
+    """One bad string (a lone surrogate, as json.loads makes of "\\ud800") once cost every result of
+    the run (results.json would not encode); a 900 kB message was copied uncut into each case."""
+    message = "bad \ud800 string " + "x" * 900_000
+    with hostile(csom(lambda request: _json(error_info(message)))) as target:
+        ran = run_against(target.url, tmp_path, *ERROR_CASES, bound_s=10)
+    assert ran.code == 1 and "NOT CONFORMANT" in ran.stdout
+    cases = ran.results()["cases"]
+    assert len(cases) == 10 and any("bad \\ud800 string" in case["actual"] for case in cases)
+    assert all(len(case[key]) < 2100 for case in cases for key in ("message", "expected", "actual"))
+    assert all(len(e["text"]) < 12100 for case in cases for e in case["evidence"])
+    assert (ran.reports / "report.html").stat().st_size < 2_000_000
+    assert (ran.reports / "junit.xml").stat().st_size < 2_000_000
+
+
+def _bombed(wbits: int, coding: str):
+    payload = bomb(64 * 2**20, wbits)
+    return csom(lambda request: _json(payload, f"Content-Encoding: {coding}"))
+
+
+@pytest.mark.parametrize(("behaviour", "said"), [(_bombed(31, "gzip"), "once decompressed"),
+                                                 (_bombed(-15, "deflate"), "once decompressed")],
+                         ids=["gzip-bomb", "deflate-bomb"])  # fmt: skip
+def test_bombs_fail_their_cases_and_the_run_goes_on(tmp_path: Path, behaviour, said: str) -> None:
+    with hostile(behaviour) as target:
+        ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=10)
+    assert ran.code == 1
+    [case] = ran.results()["cases"]
+    assert (
+        case["outcome"] == "error"
+        and f"larger than max_answer_bytes (1048576 bytes) {said}" in case["message"]
+    )
+
+
+def _dripping(peer: Peer) -> None:
+    while (request := peer.request()) is not None:
+        if request.startswith(b"GET "):
+            peer.send(answer())
+        else:
+            peer.drip(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + b"X: y\r\n" * 1000, 0.05)
+            return
+
+
+def test_a_target_dripping_its_answer_ends_the_run_within_read_timeout(tmp_path: Path) -> None:
+    with hostile(_dripping) as target:
+        # preflight (contextinfo and ProcessQuery, each tried twice), then the first case's request
+        ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=8 * READ_TIMEOUT + 3)
+    assert ran.code == 3 and "no whole answer within 0.5 s (read_timeout)" in ran.stdout + ran.stderr
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [("Retry-After: \u00b2",), ("Retry-After: Fri, 31 Dec 9999 23:59:59 -9999",)],
+    ids=["superscript", "offset-of-days"],
+)
+def test_absurd_retry_after_is_read_as_backoff(tmp_path: Path, headers: tuple[str, ...]) -> None:
+    busy = answer("503 Service Unavailable", headers=headers)
+    with hostile(csom(lambda request: busy)) as target:
+        ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=10)
+    # refused every time (after the retries, waiting the backoff): ProcessQuery is no CSOM server
+    assert ran.code == 3 and "not a CSOM server" in ran.stderr and len(ran.stderr.splitlines()) == 1
+
+
+def test_a_digest_no_header_can_carry_is_none(tmp_path: Path) -> None:
+    for digest in ("0xé,digest", "0x1\\r\\nX-Injected: yes"):
+        info = b'{"FormDigestValue": "%s", "FormDigestTimeoutSeconds": 1800}' % digest.encode()
+        behaviour = csom(lambda request: _json(error_info("no")), context_info=_json(info))
+        with hostile(behaviour) as target:
+            ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=10)
+        assert ran.code == 0, ran.stderr  # the one case judges the ErrorInfo: it conforms
+
+
+def test_json_nested_past_the_parsers_depth_is_a_failed_case(tmp_path: Path) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with hostile(csom(lambda request: _json(deep), context_info=_json(deep))) as target:
+        ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=10)
+    assert ran.code in (1, 3), ran.stderr
