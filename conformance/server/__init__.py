@@ -11,6 +11,13 @@ from pathlib import Path
 
 from conformance.background import BackgroundServer
 from conformance.server.app import create_app
+from conformance.server.connections import (
+    BODY_S,
+    MAX_CONNECTIONS,
+    REQUEST_HEAD_S,
+    connection_cap,
+    guarded_protocol,
+)
 
 __all__ = ["ReferenceServer", "create_app"]
 
@@ -24,16 +31,20 @@ class ReferenceServer(BackgroundServer):
         self, db_path: Path | None = None, *, token: str | None = None,
         basic: Mapping[str, str] | None = None, cookies: Mapping[str, str] | None = None,
         seed_data: bool = False, host: str = "127.0.0.1", port: int = 0, allow_hosts: Sequence[str] = (),
+        head_timeout: float = REQUEST_HEAD_S, body_timeout: float = BODY_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:  # fmt: skip
         """The arguments of ``create_app`` (authentication modes: ``conformance.server.auth``).
         Host names accepted: the loopback names, the address it listens on (unless a wildcard)
-        and ``allow_hosts``."""
+        and ``allow_hosts``. Connections: see ``connections`` (the timeouts in seconds; at most
+        ``max_connections`` open, fewer when the file limit is lower)."""
         bound = () if host in WILDCARD_HOSTS else (f"[{host}]" if ":" in host else host,)
         app = create_app(
             db_path, token=token, basic=basic, cookies=cookies, seed_data=seed_data,
-            allowed_hosts=(*bound, *allow_hosts),
+            allowed_hosts=(*bound, *allow_hosts), body_timeout=body_timeout,
         )  # fmt: skip
-        super().__init__(app, host=host, port=port)
+        protocol = guarded_protocol(head_timeout, connection_cap(max_connections))
+        super().__init__(app, host=host, port=port, http=protocol)
 
     @property
     def token(self) -> str | None:

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from conformance import __version__
 from conformance.server import calendar, digest, seed
 from conformance.server.auth import caller, credentials, unauthorized
+from conformance.server.connections import BODY_S
 from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, process_query
 from conformance.server.db import Database
 from conformance.server.errors import FAILURES
@@ -106,6 +107,7 @@ def create_app(
     seed_data: bool = False,
     digest_timeout: int = DIGEST_TIMEOUT,
     allowed_hosts: Sequence[str] = (),
+    body_timeout: float = BODY_S,
 ) -> Starlette:
     """A reference server app (authentication: see ``auth``). ``token`` is user 1's bearer
     token; ``basic`` maps logins to passwords, ``cookies`` logins to FedAuth cookie values.
@@ -140,5 +142,6 @@ def create_app(
     app.state.credentials = accepted
     app.state.token = token
     app.state.digest_timeout = digest_timeout
+    app.state.body_timeout = body_timeout
     app.state.version = __version__
     return app

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from conformance.server import digest
 from conformance.server.auth import Scheme, caller, unauthorized
+from conformance.server.connections import read_body
 from conformance.server.csom import objects as om
 from conformance.server.csom.engine import error_info, execute
 from conformance.server.csom.objects import Context, CsomFault
@@ -55,17 +56,12 @@ def _answer(correlation: str, fault: CsomFault | None, pairs: list[tuple[int, An
 
 
 async def _body(request: Request) -> bytes | None:
-    """The body, or None when it is larger than MAX_BODY (read no further than that)."""
+    """The body, or None when it is larger than MAX_BODY (read no further than that);
+    TimeoutError when it takes longer than the app's body_timeout to arrive."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isascii() and declared.isdigit() and len(declared) < 20 and int(declared) > MAX_BODY:
         return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(request.stream(), MAX_BODY, request.app.state.body_timeout)
 
 
 def _process(db: Database, parsed: CsomRequest, user: int, web_url: str, correlation: str) -> Response:
@@ -91,7 +87,12 @@ async def process_query(request: Request) -> Response:
     if who is None:
         return unauthorized(request)
     correlation = str(uuid.uuid4())
-    body = await _body(request)
+    try:
+        body = await _body(request)
+    except TimeoutError:
+        seconds = request.app.state.body_timeout
+        fault = CsomFault(om.SP_EXCEPTION, f"The request body did not arrive within {seconds:g} s.")
+        return _answer(correlation, fault, [])
     if body is None:
         fault = CsomFault(om.SP_EXCEPTION, f"The request message is too big (over {MAX_BODY} bytes).")
         return _answer(correlation, fault, [])
