@@ -32,6 +32,8 @@ from conformance.server.db import Database
 from conformance.server.errors import FAILURES
 
 DIGEST_TIMEOUT = 1800
+# of a request's path: a site URL is stored, and SharePoint's own limit is 400 characters
+MAX_PATH = 1024
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # as a Host header spells them
 
 
@@ -74,6 +76,8 @@ async def dispatch(request: Request) -> Response:
 
 
 async def _route(request: Request) -> Response:
+    if len(request.url.path) > MAX_PATH:
+        return PlainTextResponse(f"URI too long (over {MAX_PATH} characters of path)", status_code=414)
     path = request.url.path.rstrip("/").lower()
     if path.endswith("/_api/contextinfo"):
         if request.method != "POST":

@@ -36,6 +36,7 @@ from conformance.server.csom.objects import (
     ARGUMENT,
     ARGUMENT_OUT_OF_RANGE,
     INT32,
+    SP_EXCEPTION,
     Context,
     CsomFault,
     ServerCollection,
@@ -141,6 +142,10 @@ def parse_int(value: Any, what: str) -> int:
 # its demo here: it imports this module, so this module cannot import it.
 DEMO_SEEDERS: list[Callable[[Context, Web], None]] = []
 
+# Each site URL an anonymous client names creates a web, two lists and six items: without a bound,
+# distinct URLs (or Host ports) grew the database without end. A run of the suite uses one or two.
+MAX_WEBS = 500
+
 
 def ensure_web(ctx: Context) -> Web:
     """The web of the site the request was sent to, created and seeded on first use."""
@@ -148,6 +153,9 @@ def ensure_web(ctx: Context) -> Web:
     found = Web.find(ctx, "url = ?", url)
     if found is not None:
         return found
+    (webs,) = ctx.db.execute("SELECT COUNT(*) FROM sp_webs").fetchone()
+    if webs >= MAX_WEBS:
+        raise CsomFault(SP_EXCEPTION, f"This server holds at most {MAX_WEBS} sites; use one of those it has.")
     _create_web(ctx.db, url, ctx.now)
     web = Web.find(ctx, "url = ?", url)
     assert web is not None
