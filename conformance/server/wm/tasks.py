@@ -312,8 +312,15 @@ def _edit_url(value: str | None) -> str | None:
     if not value:
         return None
     scheme = _SCHEME.match(value)
-    if re.search(r"\s", value) or (scheme and scheme.group().lower() not in ("http:", "https:")):
-        raise _Invalid(E.EditUrlInvalid, f"{value!r} is not a valid edit URL.")
+    # a scheme-relative URL ("//evil.example", or with a backslash, which browsers read as "/")
+    # leaves the site as surely as another scheme does
+    other_origin = value[:2].replace("\\", "/") == "//"
+    if (
+        re.search(r"\s", value)
+        or other_origin
+        or (scheme and scheme.group().lower() not in ("http:", "https:"))
+    ):
+        raise _Invalid(E.EditUrlInvalid, f"{value[:100]!r} is not a valid edit URL.")
     return value
 
 

@@ -79,7 +79,14 @@ def test_create_refuses_bad_fields_and_stores_nothing(session, ctx, args, error)
 
 def test_create_refuses_unknown_location_and_bad_edit_url(session, ctx):
     assert session.CreateTask(ctx, "T", None, None, None, False, False, 99, None).Error == E.LocationInvalid
-    for url in ("javascript:alert(1)", "http://a b", "ftp://files/x"):
+    for url in (
+        "javascript:alert(1)",
+        "http://a b",
+        "ftp://files/x",
+        "//evil.example/x",
+        "/\\evil.example",
+        "\\\\evil",
+    ):
         assert session.CreateTask(ctx, "T", None, None, None, False, False, -1, url).Error == E.EditUrlInvalid
     assert create(session, ctx, url="/relative/Edit.aspx?ID=1").EditUrl == "/relative/Edit.aspx?ID=1"
 
