@@ -49,7 +49,9 @@ async def contextinfo(request: Request) -> Response:
     web = _site_url(request, "/_api/contextinfo")
     info = {
         "FormDigestTimeoutSeconds": request.app.state.digest_timeout,
-        "FormDigestValue": digest.issue(request.app.state.secret, who.user_id),
+        "FormDigestValue": digest.issue(
+            request.app.state.secret, who.user_id, site=digest.site_of(request.url.path)
+        ),
         "LibraryVersion": LIBRARY_VERSION,
         "SiteFullUrl": web,
         "SupportedSchemaVersions": list(SCHEMA_VERSIONS),

@@ -1,7 +1,9 @@
 """Form digests (`/_api/contextinfo`, `X-RequestDigest`), shaped like SharePoint's.
 
 A digest is ``0x<HMAC-SHA512 hex>,<timestamp>``: the server can check it without storing
-it, and it expires `timeout` seconds after issue.
+it, and it expires `timeout` seconds after issue. It is bound to its user and to its site (the
+server-relative path, in any case: SharePoint's paths are case-insensitive), so a digest fetched
+for one site does not validate writes to another.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from enum import Enum
 
 _STAMP = "%d %b %Y %H:%M:%S -0000"
@@ -21,17 +24,34 @@ class DigestState(Enum):
     EXPIRED = "expired"
 
 
-def _mac(secret: bytes, user: int, stamp: str) -> str:
-    return hmac.new(secret, f"{user}|{stamp}".encode(), hashlib.sha512).hexdigest().upper()
+_ENDPOINT = re.compile(r"(.*?)/(?:_api/contextinfo|_vti_bin/client\.svc/processquery)/?", re.IGNORECASE)
 
 
-def issue(secret: bytes, user: int, now: dt.datetime | None = None) -> str:
+def site_of(path: str) -> str:
+    """The site a request path is for, as a digest binds it: the path before the endpoint,
+    lower-case (the routes match in any case)."""
+    found = _ENDPOINT.fullmatch(path)
+    return (found.group(1) if found else path).rstrip("/").lower()
+
+
+def _mac(secret: bytes, user: int, site: str, stamp: str) -> str:
+    message = f"{user}|{site}|{stamp}"
+    return hmac.new(secret, message.encode(), hashlib.sha512).hexdigest().upper()
+
+
+def issue(secret: bytes, user: int, now: dt.datetime | None = None, *, site: str = "") -> str:
     stamp = (now or dt.datetime.now(dt.UTC)).strftime(_STAMP)
-    return f"0x{_mac(secret, user, stamp)},{stamp}"
+    return f"0x{_mac(secret, user, site, stamp)},{stamp}"
 
 
 def check(
-    secret: bytes, user: int, value: str | None, timeout: int, now: dt.datetime | None = None
+    secret: bytes,
+    user: int,
+    value: str | None,
+    timeout: int,
+    now: dt.datetime | None = None,
+    *,
+    site: str = "",
 ) -> DigestState:
     if not value:
         return DigestState.MISSING
@@ -40,7 +60,7 @@ def check(
     if (
         not mac.startswith("0x")
         or not mac.isascii()
-        or not hmac.compare_digest(mac[2:].upper(), _mac(secret, user, stamp))
+        or not hmac.compare_digest(mac[2:].upper(), _mac(secret, user, site, stamp))
     ):
         return DigestState.INVALID
     try:

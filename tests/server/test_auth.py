@@ -111,6 +111,22 @@ def test_a_digest_belongs_to_its_user(server):
         assert answer.json()[0]["ErrorInfo"]["ErrorCode"] == -2130575251  # invalid digest
 
 
+def test_a_digest_belongs_to_its_site(server):
+    login = httpx.BasicAuth("alice", PASSWORDS["alice"])
+    with (
+        CsomClient(server.url, auth=login, site="/sites/a") as site_a,
+        CsomClient(server.url, auth=login, site="/sites/b") as site_b,
+        CsomClient(server.url, auth=login, site="/SITES/A/") as site_a_spelt_otherwise,
+    ):
+        request, _ = read_tasks()
+        answer = site_b.post(to_xml(request), digest=site_a.digest())  # replayed on another site
+        assert answer.json()[0]["ErrorInfo"]["ErrorCode"] == -2130575251  # invalid digest
+        assert (
+            site_a_spelt_otherwise.post(to_xml(request), digest=site_a.digest()).json()[0]["ErrorInfo"]
+            is None
+        )
+
+
 def test_calendar_accepts_every_mode(server):
     for args in (
         {"auth": httpx.BasicAuth("alice", PASSWORDS["alice"])},

@@ -96,10 +96,12 @@ async def process_query(request: Request) -> Response:
     if body is None:
         fault = CsomFault(om.SP_EXCEPTION, f"The request message is too big (over {MAX_BODY} bytes).")
         return _answer(correlation, fault, [])
+    web_url = str(request.url).split("?", 1)[0].rsplit("/_vti_bin/", 1)[0]
     if who.scheme is not Scheme.BEARER:
         checked = digest.check(
-            state.secret, who.user_id, request.headers.get("x-requestdigest"), state.digest_timeout
-        )
+            state.secret, who.user_id, request.headers.get("x-requestdigest"), state.digest_timeout,
+            site=digest.site_of(request.url.path),
+        )  # fmt: skip
         if checked is not digest.DigestState.VALID:
             kind, message = DIGEST_FAULTS[checked]
             return _answer(correlation, CsomFault(kind, message), [])
@@ -112,5 +114,4 @@ async def process_query(request: Request) -> Response:
             om.INVALID_QUERY, f"Schema version {parsed.schema_version[:20]!r} is not supported."
         )
         return _answer(correlation, fault, [])
-    web_url = str(request.url).split("?", 1)[0].rsplit("/_vti_bin/", 1)[0]
     return await state.db.run(_process, state.db, parsed, who.user_id, web_url, correlation)
