@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import json
 import math
 import re
@@ -460,6 +461,7 @@ class Target:
             headers={"Accept-Encoding": ACCEPT_ENCODING},
         )  # fmt: skip
         self._digest: tuple[str, float] | None = None  # value, monotonic expiry
+        self._issued: set[str] = set()  # every form digest the target gave this caller: all secrets
         self._lock = threading.Lock()
         self._digest_lock = threading.Lock()
         self.requests_sent = 0
@@ -502,11 +504,12 @@ class Target:
     # ------------------------------------------------------------------------------- redaction
 
     def redact(self, text: str) -> str:
-        for secret in self.credentials.secrets:
+        """``text`` without any secret of this caller's, in whatever form a target could echo it."""
+        with self._lock:
+            secrets = [*self.credentials.secrets, *self._issued]
+        for secret in secrets:
             if secret:
-                text = text.replace(secret, REDACTED)
-        if self._digest:
-            text = text.replace(self._digest[0], REDACTED)
+                text = secret_pattern(secret).sub(REDACTED, text)
         return text
 
     def _redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
@@ -580,9 +583,9 @@ class Target:
         digest = _digest_of(content)
         if digest is None or not digest[0]:
             return exchange
-        return replace(
-            exchange, response_body=exchange.response_body.replace(digest[0].encode(), REDACTED.encode())
-        )
+        with self._lock:
+            self._issued.add(digest[0])
+        return replace(exchange, response_body=self.redact(exchange.response_body.decode()).encode())
 
     def form_digest(self, *, refresh: bool = False) -> str | None:
         """The current form digest, fetched (again) when missing, expired or ``refresh``; None when
@@ -601,6 +604,7 @@ class Target:
         with self._lock:
             # refresh a minute early so a digest never expires in flight
             self._digest = (value, time.monotonic() + max(lifetime - 60, lifetime / 2))
+            self._issued.add(value)
         return value
 
     def process_query(self, request: Request, *, digest: bool = True) -> CsomReply:
@@ -630,6 +634,35 @@ class Target:
         return self.send(
             "GET", f"{self.rest_url}/{path.lstrip('/')}", params=params, headers={"Accept": accept}
         )
+
+
+@functools.lru_cache(maxsize=64)
+def secret_pattern(secret: str) -> re.Pattern[str]:
+    """``secret`` in any form a target could echo it, each character as itself or escaped as JSON
+    (``\\uXXXX``, ``\\/``, ``\\"``), URL-encoded (``%XX`` per UTF-8 byte, ``+``), as escaped bytes
+    (``\\xXX``) or an HTML character reference, in any mix: a token with a ``/`` echoed ``\\/``
+    once reached every report. (Base64 of Basic credentials is a secret of its own.)"""
+    return re.compile("".join(_any_form(c) for c in secret))
+
+
+def _any_form(char: str) -> str:
+    code = ord(char)
+    units = [code] if code < 0x10000 else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + (code & 0x3FF)]
+    forms = [
+        re.escape(char),
+        "".join(rf"\\u{_hex(u, 4)}" for u in units),
+        rf"&#0*{code};",
+        rf"&#[xX]0*{_hex(code)};",
+    ]
+    data = char.encode()
+    forms += ["".join(f"%{_hex(b, 2)}" for b in data), "".join(rf"\\x{_hex(b, 2)}" for b in data)]
+    forms += {"/": [r"\\/"], '"': [r'\\"'], "\\": [r"\\\\"], " ": [r"\+"]}.get(char, [])
+    return f"(?:{'|'.join(forms)})"
+
+
+def _hex(value: int, width: int = 1) -> str:
+    """``value`` in hexadecimal of at least ``width`` digits, either case."""
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{value:0{width}x}")
 
 
 def _digest_refused(reply: CsomReply) -> bool:

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from conformance import __version__
 from conformance.case import meta_of
 from conformance.drive.target import BadAnswer, CaseTimeout, TargetUnreachable
 from conformance.judge.checks import CHECKS_RUN, Violation
-from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
+from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY, SESSION_KEY
 from conformance.report import publish
 from conformance.report.baseline import Baseline
 from conformance.report.terminal import summary_lines
@@ -60,10 +60,16 @@ class Recorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield
+        redact = _redactor(item.config)
         longtext = report.longreprtext if report.longrepr is not None else ""
-        if len(longtext) > LONGREPR_LIMIT:
-            # pytest keeps every report (its summary, JUnit): a target's 10 MB message in each is not
-            report.longrepr = bounded(longtext, LONGREPR_LIMIT)
+        # pytest keeps every report (its summary, JUnit): a target's 10 MB message in each is not, nor
+        # a secret it echoed (checks quote values as decoded: a "\/" is a "/" there); a skip's
+        # (location, reason) tuple is pytest's own
+        if (
+            not isinstance(report.longrepr, tuple)
+            and (kept := redact(bounded(longtext, LONGREPR_LIMIT))) != longtext
+        ):
+            report.longrepr = kept
         if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
             # nothing more can be learnt: stop, and say why once (conformance run: exit 3)
             self.aborted = f"{UNREACHABLE_REASON}: {call.excinfo.value}"
@@ -90,9 +96,10 @@ class Recorder:
             id=meta.id, protocol=meta.protocol, section=violation.section if violation else meta.section,
             # a case fails at the level of the check that failed (a MUST case may hold SEMANTIC checks)
             level=violation.level if violation else meta.level,
-            item=meta.item, check=meta.check, outcome=outcome, message=message,
+            item=meta.item, check=meta.check, outcome=outcome, message=redact(bounded(message)),
             duration_s=round(report.duration, 6), writes=meta.writes,
-            expected=violation.expected if violation else "", actual=violation.actual if violation else "",
+            expected=redact(bounded(violation.expected)) if violation else "",
+            actual=redact(bounded(violation.actual)) if violation else "",
             violated=violation.check if violation else "",
             evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
         )  # fmt: skip
@@ -147,6 +154,20 @@ class Recorder:
         self.judged = (run, verdict)
         self.handover.verdict = verdict
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """A last pass over every file the run wrote (JUnit too, written at the session's end):
+        any secret left in any form is redacted, and the run says so."""
+        report_dir = config.getoption("--report-dir", None)
+        if not report_dir or not Path(report_dir).is_dir():
+            return
+        redact = _redactor(config)
+        for path in sorted(p for p in Path(report_dir).glob("*") if p.is_file()):
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            if (clean := redact(text)) != text:
+                path.write_text(clean, encoding="utf-8", errors="surrogateescape")
+                print(f"conformance: a secret was left in {path.name}: redacted now (please report it)")
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.judged is None:
             return
@@ -154,6 +175,13 @@ class Recorder:
         for line in summary_lines(*self.judged):
             markup = {line.colour: True, "bold": True} if line.colour else {}
             terminalreporter.write_line(line.text, **markup)
+
+
+def _redactor(config: pytest.Config) -> Callable[[str], str]:
+    """The session target's redaction (nothing to redact before it was opened)."""
+    session = config.stash.get(SESSION_KEY, None)
+    client = session.client if session is not None else None
+    return client.redact if client is not None else str
 
 
 def _trace(excinfo: pytest.ExceptionInfo[BaseException]) -> str:

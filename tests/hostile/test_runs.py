@@ -5,6 +5,8 @@ any output, and what it judged written in reports that can be read (tests/hostil
 
 from __future__ import annotations
 
+import base64
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,60 @@ def test_json_nested_past_the_parsers_depth_is_a_failed_case(tmp_path: Path) -> 
     with hostile(csom(lambda request: _json(deep), context_info=_json(deep))) as target:
         ran = run_against(target.url, tmp_path, *ONE_CASE, bound_s=10)
     assert ran.code in (1, 3), ran.stderr
+
+
+TOKEN = "tok/4f1c+9e-SECRET/tok=en"
+USER, PASSWORD = "alice", "pw?/7a3e-SECRET/pass word"
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    """The secret as a target could echo it: plain, JSON's "\\/", "\\u" escapes, URL-encoded."""
+    return (
+        secret,
+        secret.replace("/", "\\/"),
+        "".join(f"\\u{ord(c):04x}" for c in secret),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+    )
+
+
+def _echoing(peer: Peer) -> None:
+    """Quotes the request's credentials back in its ErrorMessage in every form of _forms."""
+
+    def echo(request: bytes) -> bytes:
+        head = request.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        credential = next(
+            (
+                line.split(" ", 2)[2]
+                for line in head.split("\r\n")
+                if line.lower().startswith("authorization:")
+            ),
+            "",
+        )
+        echoed = [*_forms(credential)]
+        if credential and head.lower().count("authorization: basic"):
+            echoed += _forms(base64.b64decode(credential).decode().split(":", 1)[1])
+        body = error_info("@@")
+        return _json(
+            body.replace(b"@@", " | ".join(echoed).replace("\\", "\\\\").replace('"', '\\"').encode())
+        )
+
+    csom(echo)(peer)
+
+
+@pytest.mark.parametrize(
+    ("auth", "secret", "variables"),
+    [("bearer", TOKEN, {"CONFORMANCE_TOKEN": TOKEN}),
+     ("basic", PASSWORD, {"CONFORMANCE_USER": USER, "CONFORMANCE_PASSWORD": PASSWORD})],
+)  # fmt: skip
+def test_an_echoed_secret_is_redacted_in_every_form(
+    tmp_path: Path, auth: str, secret: str, variables
+) -> None:
+    basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    forms = (*_forms(secret), *(_forms(basic) if auth == "basic" else ()))
+    with hostile(_echoing) as target:
+        ran = run_against(
+            target.url, tmp_path, *ERROR_CASES, "--auth", auth, bound_s=10, secrets=forms, **variables
+        )
+    assert ran.code == 1 and "a secret was left" not in ran.stdout  # redacted where it was read
+    assert any("«redacted»" in case["actual"] for case in ran.results()["cases"])
