@@ -123,11 +123,14 @@ class Database:
             connections[timeout] = conn
         return conn
 
-    async def run(self, work: Callable[..., T], *args: object) -> T:
+    async def run(self, work: Callable[..., T], *args: object, on_loop: bool = True) -> T:
         """``work(*args)``, which opens its transaction with ``transaction()``: here, on the event
-        loop, when the database is free; else on the database's own thread, which waits its turn
-        while the loop goes on serving. ``work`` may thus start twice: it must let ``Busy``
-        through and do nothing that matters before its transaction begins."""
+        loop, when the database is free (and ``on_loop``: long work goes to the thread, so that
+        the loop serves other clients meanwhile); else on the database's own thread, which waits
+        its turn while the loop goes on serving. ``work`` may thus start twice: it must let
+        ``Busy`` through and do nothing that matters before its transaction begins."""
+        if not on_loop:
+            return await self._worker.run(work, *args)
         attempt = _WAIT.set(False)
         try:
             return work(*args)
