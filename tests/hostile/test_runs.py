@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.hostile.running import READ_TIMEOUT, run_against
-from tests.hostile.targets import Peer, answer, bomb, csom, error_info, hostile
+from tests.hostile.targets import CONTEXT_INFO, Peer, answer, bomb, csom, error_info, hostile
 
 # cases that judge an ErrorInfo's members, and cases that quote it (expected no ErrorInfo)
 ERROR_CASES = (
@@ -164,3 +165,96 @@ def test_an_echoed_secret_is_redacted_in_every_form(
         )
     assert ran.code == 1 and "a secret was left" not in ran.stdout  # redacted where it was read
     assert any("«redacted»" in case["actual"] for case in ran.results()["cases"])
+
+
+def _every(n: int, then: bytes, otherwise: Callable[[bytes], bytes]) -> Callable[[Peer], None]:
+    """Answers as ``otherwise`` but every ``n``-th request of a connection, which it closes unanswered
+    (``then`` empty) or answers with ``then`` and closes."""
+
+    def behaviour(peer: Peer) -> None:
+        while (request := peer.request()) is not None:
+            if peer.requests % n == 0:
+                peer.send(then)
+                return
+            reply = answer() if request.startswith(b"GET ") else otherwise(request)
+            if b"/_api/contextinfo" in request.split(b"\r\n", 1)[0]:
+                reply = _json(CONTEXT_INFO)
+            if not peer.send(reply):
+                return
+
+    return behaviour
+
+
+def _error(request: bytes) -> bytes:
+    return _json(error_info("refused"))
+
+
+def _status(status: str, *headers: str) -> Callable[[Peer], None]:
+    """ProcessQuery answered with ``status`` and ``headers`` alone."""
+    return csom(lambda request: answer(status, headers=headers))
+
+
+def _raw(data: bytes) -> Callable[[Peer], None]:
+    """ProcessQuery answered with ``data``, whatever it is."""
+    return csom(lambda request: data)
+
+
+HEAD = b'{"SchemaVersion": "15.0.0.0", "LibraryVersion": "16.0.0.0", "TraceCorrelationId": "t", '
+HUGE_INTEGER = _json(b"[" + HEAD + b'"ErrorInfo": null}, 1, ' + b"9" * 100_000 + b"]")
+FLOATS = _json(b"[" + HEAD + b'"ErrorInfo": {"ErrorCode": 1e999, "ErrorMessage": -1e400}}]')
+BAD_UTF8 = _json(error_info("x").replace(b'"x"', b'"\xff\xfe\xc3("'))
+CONTROLS = _json(error_info("a\x00b\x1bc\x7f\ufffe"))
+SHORT_BODY = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n[]"
+BAD_CHUNKS = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+GZIP_BOMB = _json(bomb(64 * 2**20, 31), "Content-Encoding: gzip")
+HALF = b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n["
+# name, behaviour, arguments, the exit codes the verdict documents for it, seconds after start-up
+BEHAVIOURS: list[tuple[str, Callable[[Peer], None], tuple[str, ...], tuple[int, ...], float]] = [
+    ("closes-kept-connections", _every(2, b"", _error), ERROR_CASES, (1,), 10),
+    ("closes-half-answered", _every(3, HALF, _error), ONE_CASE, (1, 3), 10),
+    ("redirect-to-another-host", _status("302 Found", "Location: http://evil.invalid/x"), ONE_CASE, (3,), 10),
+    ("429-retry-after-centuries", _status("429 Too Many", "Retry-After: 99999999999"), ONE_CASE, (3,), 10),
+    (
+        "503-retry-after-1970",
+        _status("503 Busy", "Retry-After: Thu, 01 Jan 1970 00:00:00 GMT"),
+        ONE_CASE,
+        (3,),
+        10,
+    ),
+    ("huge-integer", csom(lambda r: HUGE_INTEGER), ERROR_CASES, (1, 3), 10),
+    ("float-overflow", csom(lambda r: FLOATS), ERROR_CASES, (1,), 10),
+    ("invalid-utf8", csom(lambda r: BAD_UTF8), ERROR_CASES, (1,), 10),
+    ("nul-and-controls", csom(lambda r: CONTROLS), ERROR_CASES, (1,), 10),
+    ("headers-without-end", _raw(b"HTTP/1.1 200 OK\r\n" + b"X-Flood: y\r\n" * 20_000), ONE_CASE, (3,), 10),
+    ("not-http", _raw(b"SSH-2.0-OpenSSH_9.6\r\n" * 50), ONE_CASE, (3,), 10),
+    ("empty-answer-then-close", _every(1, b"", _error), ONE_CASE, (3,), 10),
+    ("contextinfo-bomb", csom(_error, context_info=GZIP_BOMB), ONE_CASE, (0, 1), 10),
+    ("contextinfo-not-json", csom(_error, context_info=_json(b"<html>\xff</html>")), ONE_CASE, (0, 1), 10),
+    ("short-body", _raw(SHORT_BODY), ONE_CASE, (3,), 10),
+    ("chunked-garbage", _raw(BAD_CHUNKS), ONE_CASE, (3,), 10),
+]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "args", "codes", "bound_s"), [b[1:] for b in BEHAVIOURS], ids=[b[0] for b in BEHAVIOURS]
+)
+def test_the_battery(
+    tmp_path: Path, behaviour, args: tuple[str, ...], codes: tuple[int, ...], bound_s: float
+) -> None:
+    with hostile(behaviour) as target:
+        ran = run_against(
+            target.url,
+            tmp_path,
+            *args,
+            bound_s=bound_s,
+            secrets=(TOKEN,),
+            CONFORMANCE_TOKEN=TOKEN,
+            CONFORMANCE_AUTH="bearer",
+        )
+    assert ran.code in codes, (ran.code, ran.stdout[-1500:], ran.stderr)
+    if ran.code == 3:
+        assert len(ran.stderr.splitlines()) <= 1 or "target unreachable" in ran.stdout + ran.stderr, (
+            ran.stderr
+        )
+    else:
+        assert ran.results()["cases"]  # what was judged is in readable reports
