@@ -477,13 +477,17 @@ class Target:
 
     @contextmanager
     def case_deadline(self, seconds: float | None) -> Iterator[None]:
-        """Requests of this thread fail with CaseTimeout once ``seconds`` have passed (None: no limit)."""
+        """Requests of this thread fail with CaseTimeout once ``seconds`` have passed (None: no limit).
+        Nested (a fixture set up inside a case or another fixture), the earlier deadline holds and
+        comes back after."""
         local = self._shared.deadlines
-        local.at = None if seconds is None else time.monotonic() + seconds
+        outer = getattr(local, "at", None)
+        at = None if seconds is None else time.monotonic() + seconds
+        local.at = at if outer is None else outer if at is None else min(outer, at)
         try:
             yield
         finally:
-            local.at = None
+            local.at = outer
 
     def _timeout(self, remaining: float | None = None) -> httpx.Timeout:
         def bounded(seconds: float) -> float:

@@ -88,6 +88,8 @@ class Recorder:
         else:
             outcome = "error" if _caused_by(call, TARGET_ERRORS, every=True) else SUITE_ERROR
             message = longtext.strip().splitlines()[-1] if longtext.strip() else ""
+            if outcome == "error" and call.excinfo is not None:  # what the target did, whatever --tb says
+                message = f"{call.excinfo.typename}: {call.excinfo.value}"
             if (
                 outcome == SUITE_ERROR and call.excinfo is not None
             ):  # whatever --tb says: a bug report needs it

@@ -80,7 +80,17 @@ class TargetSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """Each case gets ``case_timeout`` seconds of requests (its session fixtures' set-up does not
-        count)."""
+        count: each has its own)."""
+        if self.client is None:
+            return (yield)
+        with self.client.case_deadline(self.case_timeout):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
+        """A fixture's set-up gets ``case_timeout`` seconds of requests as a case does (provisioning
+        against a target that answers slowly, each answer in time, held a run for ever); past it,
+        its cases error as the target's fault."""
         if self.client is None:
             return (yield)
         with self.client.case_deadline(self.case_timeout):

@@ -89,7 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("connect_timeout", "transport", float, "seconds to wait for a connection [default: 10]"),
     Setting("read_timeout", "transport", float, "seconds one request may take, its whole answer included "
             "[default: 60]"),
-    Setting("case_timeout", "transport", float, "seconds one case may take in all [default: 600]"),
+    Setting("case_timeout", "transport", float, "seconds one case, or one fixture's set-up, may take in all "
+            "[default: 600]"),
     Setting("retries", "transport", int, "retries of a request refused with 429 or 503 or that could not "
             "connect [default: 2]"),
     Setting("backoff", "transport", float, "seconds before the first retry, doubling after [default: 0.5]"),
