@@ -265,6 +265,46 @@ def write_results(
     return document
 
 
+JOURNAL = "results.journal.jsonl"  # in the report folder while a run goes; removed once results.json is
+
+
+class Journal:
+    """The cases of a run as they are judged, one JSON line each after a line of the run's header:
+    a run that crashes or is killed keeps what it judged (:func:`read_journal`)."""
+
+    def __init__(self, path: Path, header: RunHeader) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(header), ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def add(self, case: CaseResult) -> None:
+        with self.path.open("a", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(json.dumps(case.to_json(), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def read_journal(path: Path) -> Run:
+    """The run a journal kept, marked aborted; ResultsError when there is none (a line cut short by
+    the crash is left out)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0])
+    except (OSError, UnicodeDecodeError, ValueError, IndexError) as exc:
+        raise ResultsError(f"{path}: no journal of the run ({type(exc).__name__})") from None
+    cases = []
+    for line in lines[1:]:
+        try:
+            cases.append(json.loads(line))
+        except ValueError:
+            break
+    run = run_from_json({**header, "cases": cases})
+    aborted = f"the run stopped before its end (crashed or killed): {len(cases)} case(s) kept from "
+    aborted += path.name
+    return Run(replace(run.header, aborted=aborted), run.cases)
+
+
 def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 

@@ -25,10 +25,12 @@ from conformance.report.baseline import Baseline
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import (
+    JOURNAL,
     SUITE_ERROR,
     TEXT_LIMIT,
     CaseResult,
     Evidence,
+    Journal,
     Run,
     RunHeader,
     bounded,
@@ -56,6 +58,7 @@ class Recorder:
         self.aborted = ""  # why the session stopped early
         self.started: tuple[dt.datetime, float] | None = None
         self.judged: tuple[Run, Verdict] | None = None
+        self.journal: Journal | None = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -106,6 +109,8 @@ class Recorder:
             evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
         )  # fmt: skip
         self.results.append(result)
+        if self.journal is not None:
+            self.journal.add(result)
         report.conformance_outcome = outcome  # type: ignore[attr-defined]  # for pytest_report_teststatus
         # JUnit's testcase carries the case's own outcome, section and level (<properties>)
         item.user_properties.extend(
@@ -123,17 +128,16 @@ class Recorder:
             return "error", "E", "ERROR"
         return None
 
-    def pytest_sessionstart(self) -> None:
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started = (dt.datetime.now(dt.UTC), time.perf_counter())
+        if report_dir := session.config.getoption("--report-dir", None):
+            self.journal = Journal(Path(report_dir) / JOURNAL, self._header(session.config, 0.0))
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        config = session.config
-        if not self.results or self.started is None:
-            return
+    def _header(self, config: pytest.Config, exitstatus: int) -> RunHeader:
+        assert self.started is not None
         started, clock = self.started
-        repeat = config.getoption("--repeat")
         way_in = self.handover.access
-        header = RunHeader(
+        return RunHeader(
             target=way_in.url if way_in else "embedded reference server",
             started=started.isoformat(),
             duration_s=round(time.perf_counter() - clock, 3),
@@ -144,15 +148,26 @@ class Recorder:
             checks_run=sum(CHECKS_RUN.values()),
             answers=config.stash.get(ANSWERS_KEY, {}),
             spec_versions=_spec_versions(),
-            repeat=repeat,
+            repeat=config.getoption("--repeat"),
             fail_on=self.handover.fail_on,
             selection=_selection(config),
             # a partial run proves nothing: Ctrl-C is an abort too
             aborted=self.aborted or ("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""),
         )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = session.config
+        if not self.results or self.started is None:
+            if self.journal is not None:
+                self.journal.close()
+            return
+        repeat = config.getoption("--repeat")
+        header = self._header(config, exitstatus)
         run = Run(header, tuple(collapse_repeats(self.results) if repeat > 1 else self.results))
         report_dir = config.getoption("--report-dir", None)
         verdict = publish(run, Path(report_dir) if report_dir else None, self.baseline)
+        if self.journal is not None:
+            self.journal.close()  # results.json holds it all now
         self.judged = (run, verdict)
         self.handover.verdict = verdict
 

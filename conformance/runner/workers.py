@@ -33,7 +33,7 @@ from conformance.report.baseline import load_baseline
 from conformance.report.junit import merge_junit, relabel
 from conformance.report.merge import merge_runs
 from conformance.report.verdict import NONCONFORMANT, UNREACHABLE, USAGE, Verdict
-from conformance.results import ResultsError, Run, load_run
+from conformance.results import JOURNAL, ResultsError, Run, load_run, read_journal
 from conformance.runner.handover import handover_args
 from conformance.runner.invoke import (
     INTERRUPTED,
@@ -183,7 +183,10 @@ def _collect(settings: RunSettings, statuses: list[int], last_words: list[list[s
         try:
             runs.append(load_run(path))
         except ResultsError as exc:
-            raise RunError(f"worker {index} left no results ({exc})", NONCONFORMANT) from None
+            try:  # a worker that crashed or was killed: what it judged before, from its journal
+                runs.append(read_journal(path.with_name(JOURNAL)))
+            except ResultsError:
+                raise RunError(f"worker {index} left no results ({exc})", NONCONFORMANT) from None
     if not runs:
         raise RunError("no conformance case matches the selection (--protocol, -k)", USAGE)
     return merge_runs(runs)
