@@ -22,6 +22,7 @@ streams in); an answer over it is a :class:`BadAnswer`, its case errors and the 
 from __future__ import annotations
 
 import base64
+import codecs
 import email.utils
 import functools
 import json
@@ -65,7 +66,9 @@ TIMED_OUT = "the case ran past its time limit (case_timeout)"
 # with a ReadError, which would end the run ("stopped answering"), and a POST is not retried
 KEEPALIVE_EXPIRY_S = 1.0
 RETRY_STATUSES = frozenset({429, 503})  # the server asks to come back later: the request was not done
-MAX_ANSWER_BYTES = 64 * 2**20
+# An answer is held several times over as it is decoded, parsed and judged (as text, 4 bytes a
+# character once one is outside the BMP): one 15 MB answer of such text took a run to 700 MB
+MAX_ANSWER_BYTES = 16 * 2**20
 # what the client advertises: only the codings it decodes itself, within max_answer_bytes
 ACCEPT_ENCODING = "gzip, deflate"
 
@@ -516,6 +519,18 @@ class Target:
                 text = secret_pattern(secret).sub(REDACTED, text)
         return text
 
+    def _redact_body(self, body: bytes) -> bytes:
+        """``redact`` of the body as UTF-8 text (invalid sequences replaced), without holding the body
+        as text when it is valid UTF-8 already: a 60 MB answer was four copies, one of 240 MB."""
+        if not _is_utf8(body):
+            return self.redact(body.decode("utf-8", "replace")).encode()
+        with self._lock:
+            secrets = [*self.credentials.secrets, *self._issued]
+        for secret in secrets:
+            if secret:
+                body = secret_pattern(secret, bytes).sub(REDACTED.encode(), body)
+        return body
+
     def _redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {
             k: (REDACTED if k.lower() in SECRET_HEADERS or k.lower() == "set-cookie" else self.redact(v))
@@ -572,7 +587,7 @@ class Target:
                 request_body=self.redact(body.decode("utf-8", "replace")).encode(),
                 status=answer.status_code,
                 response_headers=self._redact_headers(answer.headers),
-                response_body=self.redact(content.decode("utf-8", "replace")).encode(),
+                response_body=self._redact_body(content),
                 duration_s=time.perf_counter() - started,
                 auth_curl=self.credentials.curl,
             ),
@@ -589,7 +604,7 @@ class Target:
             return exchange
         with self._lock:
             self._issued.add(digest[0])
-        return replace(exchange, response_body=self.redact(exchange.response_body.decode()).encode())
+        return replace(exchange, response_body=self._redact_body(exchange.response_body))
 
     def form_digest(self, *, refresh: bool = False) -> str | None:
         """The current form digest, fetched (again) when missing, expired or ``refresh``; None when
@@ -640,13 +655,27 @@ class Target:
         )
 
 
-@functools.lru_cache(maxsize=64)
-def secret_pattern(secret: str) -> re.Pattern[str]:
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, decoded a megabyte at a time (never whole as text)."""
+    decoder, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    try:
+        for start in range(0, len(data), 2**20):
+            decoder.decode(view[start : start + 2**20])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=128)
+def secret_pattern(secret: str, kind: type = str) -> re.Pattern[Any]:
     """``secret`` in any form a target could echo it, each character as itself or escaped as JSON
     (``\\uXXXX``, ``\\/``, ``\\"``), URL-encoded (``%XX`` per UTF-8 byte, ``+``), as escaped bytes
     (``\\xXX``) or an HTML character reference, in any mix: a token with a ``/`` echoed ``\\/``
     once reached every report. (Base64 of Basic credentials is a secret of its own.)"""
-    return re.compile("".join(_any_form(c) for c in secret))
+    pattern = "".join(_any_form(c) for c in secret)
+    # in UTF-8 bytes each form is a byte sequence of its own: the same matches in valid UTF-8
+    return re.compile(pattern.encode() if kind is bytes else pattern)
 
 
 def _any_form(char: str) -> str:

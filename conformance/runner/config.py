@@ -99,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_concurrency", "transport", int, "most requests in flight at once [default: 4]"),
     Setting("rate_limit", "transport", float, "most requests per second (default: no limit)"),
     Setting("max_answer_bytes", "transport", int, "most bytes of one answer, as sent and once decompressed: "
-            "its case errors past it [default: 67108864, 64 MB]"),
+            "its case errors past it [default: 16777216, 16 MB]"),
     Setting("profile", "run", str, "generated examples per case: quick 1, default 10, thorough 100"),
     Setting("protocols", "run", list, "only these protocols' cases: wmcsom, spwfcsom, calendar, csom",
             flag="--protocol"),

@@ -58,7 +58,7 @@ def run_against(
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, cwd=tmp_path,
-        env=environment(**SETTINGS, **variables), timeout=START_S + bound_s + 60,
+        env=environment(**{**SETTINGS, **variables}), timeout=START_S + bound_s + 60,
     )  # fmt: skip
     wall = time.monotonic() - started
     *said, peak = done.stderr.rstrip("\n").split("\n")

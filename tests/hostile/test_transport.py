@@ -5,11 +5,12 @@ reused connection before any answer byte is sent again."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from conformance.drive.target import BadAnswer, Connection, Target, TargetUnreachable
+from conformance.drive.target import REDACTED, BadAnswer, Connection, Credentials, Target, TargetUnreachable
 from tests.hostile.targets import Peer, answer, bomb, hostile
 
 READ_TIMEOUT = 0.6
@@ -124,3 +125,17 @@ def test_a_request_answered_in_part_is_not_sent_again() -> None:
     ):
         client.send("POST", target.url, body=b"<Request/>")
     assert sum(p.requests for p in target.peers) == 1
+
+
+def test_a_secret_is_redacted_from_a_body_valid_utf8_or_not() -> None:
+    """Valid UTF-8 is redacted as bytes (never held whole as text); invalid, as text with the invalid
+    sequences replaced: either way no form of the token is left."""
+    token = "tok/SECRET/+"
+    escaped = json.dumps(token).replace("/", "\\/").encode()  # "tok\/SECRET\/+"
+    for body in (b"[" + escaped + b", " + token.encode() + b"]", b"\xff\xfe" + escaped):
+        with (
+            hostile(_encoded(body, "identity")) as target,
+            Target(target.url, credentials=Credentials.bearer(token), connection=QUICK) as client,
+        ):
+            answer = client.send("GET", target.url).response_body
+        assert b"SECRET" not in answer and answer.count(REDACTED.encode()) == body.count(b"SECRET"), answer
