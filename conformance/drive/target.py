@@ -126,8 +126,11 @@ class Exchange:
         """Request and response as text, each body cut to ``limit`` characters."""
 
         def cut(body: bytes) -> str:
-            text = body.decode("utf-8", "replace")
-            return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+            # at most 4 bytes a character: a body of 16 MB is not decoded whole for 4000 characters
+            text = body[: 4 * limit].decode("utf-8", "replace")
+            if len(text) <= limit and len(body) <= 4 * limit:
+                return text
+            return f"{text[:limit]}… (cut at {limit} characters of {len(body)} bytes)"
 
         headers = "".join(f"{k}: {v}\n" for k, v in self.request_headers.items())
         answer = "".join(f"{k}: {v}\n" for k, v in self.response_headers.items())

@@ -10,7 +10,15 @@ import time
 
 import pytest
 
-from conformance.drive.target import REDACTED, BadAnswer, Connection, Credentials, Target, TargetUnreachable
+from conformance.drive.target import (
+    REDACTED,
+    BadAnswer,
+    Connection,
+    Credentials,
+    Exchange,
+    Target,
+    TargetUnreachable,
+)
 from tests.hostile.targets import Peer, answer, bomb, hostile
 
 READ_TIMEOUT = 0.6
@@ -139,3 +147,9 @@ def test_a_secret_is_redacted_from_a_body_valid_utf8_or_not() -> None:
         ):
             answer = client.send("GET", target.url).response_body
         assert b"SECRET" not in answer and answer.count(REDACTED.encode()) == body.count(b"SECRET"), answer
+
+
+def test_evidence_reads_no_more_of_a_body_than_it_shows() -> None:
+    exchange = Exchange("GET", "http://t", {}, b"", 200, {}, "é".encode() * 2**22, 0.1)  # 8 MB
+    shown = exchange.describe(limit=100)
+    assert shown.endswith("é" * 100 + "… (cut at 100 characters of 8388608 bytes)")
