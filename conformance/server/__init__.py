@@ -44,7 +44,7 @@ class ReferenceServer(BackgroundServer):
             allowed_hosts=(*bound, *allow_hosts), body_timeout=body_timeout,
         )  # fmt: skip
         protocol = guarded_protocol(head_timeout, connection_cap(max_connections))
-        super().__init__(app, host=host, port=port, http=protocol)
+        super().__init__(app, host=host, port=port, http=protocol, lifespan="on")
 
     @property
     def token(self) -> str | None:

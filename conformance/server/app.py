@@ -12,8 +12,10 @@ machine could otherwise reach the server through DNS rebinding, and write.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -26,7 +28,7 @@ from starlette.routing import Route
 from conformance import __version__
 from conformance.server import calendar, digest, seed
 from conformance.server.auth import caller, credentials, unauthorized
-from conformance.server.connections import BODY_S
+from conformance.server.connections import BODY_S, quiet_accept_errors
 from conformance.server.csom.endpoint import LIBRARY_VERSION, SCHEMA_VERSIONS, process_query
 from conformance.server.db import Database
 from conformance.server.errors import FAILURES
@@ -96,6 +98,12 @@ async def _route(request: Request) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    quiet_accept_errors(asyncio.get_running_loop())  # before the first connection is accepted
+    yield
+
+
 def _object_model_schemas() -> tuple[str, ...]:
     from conformance.server.core import CORE_SCHEMA
     from conformance.server.wf.schema import SCHEMA as WF_SCHEMA
@@ -136,6 +144,7 @@ def create_app(
         if seed_data:
             seed.demo(conn)
     app = Starlette(
+        lifespan=_lifespan,
         routes=[Route("/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],
         middleware=[
             Middleware(

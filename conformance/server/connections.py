@@ -9,13 +9,19 @@ limit, locking every other client out while asyncio logged a traceback per refus
 - at most ``max_connections`` are open at once (by default ``MAX_CONNECTIONS``, fewer when the
   process's file limit is lower): one more is closed as soon as it is accepted, which frees its
   file at once, so the limit of files is never reached;
-- a request body must arrive within ``BODY_S`` (the endpoint's ``read_body``).
+- a request body must arrive within ``BODY_S`` (the endpoint's ``read_body``);
+- when files run out all the same (a burst is accepted before the closing frees them), asyncio
+  stops accepting for a second and would log a traceback each time: ``quiet_accept_errors``
+  makes that one line, at most every ``ACCEPT_LOG_S`` seconds, counting the refusals between.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import resource
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +31,31 @@ REQUEST_HEAD_S = 10.0
 BODY_S = 30.0
 MAX_CONNECTIONS = 1000
 RESERVED_FILES = 64  # for the database, logs and the listening socket
+ACCEPT_LOG_S = 10.0
+_OUT_OF_FILES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+log = logging.getLogger("conformance.server")
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Log running out of files while accepting as one line now and then, not a traceback each time."""
+    last, refused = [float("-inf")], [0]
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, ValueError) and "_start_serving" in repr(context.get("handle")):
+            return  # the retry after such a pause, due as the server stops: its socket is closed
+        if not (isinstance(exc, OSError) and exc.errno in _OUT_OF_FILES):
+            loop.default_exception_handler(context)
+            return
+        refused[0] += 1
+        now = time.monotonic()
+        if now - last[0] >= ACCEPT_LOG_S:
+            log.warning(
+                "out of files (%s): not accepting for a second; %d such pause(s)", exc.strerror, refused[0]
+            )
+            last[0], refused[0] = now, 0
+
+    loop.set_exception_handler(handler)
 
 
 def connection_cap(wanted: int = MAX_CONNECTIONS) -> int:

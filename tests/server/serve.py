@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,10 +16,19 @@ CONFORMANCE = Path(sys.executable).with_name("conformance")
 BANNER = "reference server listening on "
 
 
-def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``conformance serve ARGS`` on a free port; the process and the URL it printed."""
+def start(
+    *args: str, env: dict[str, str] | None = None, files: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``conformance serve ARGS`` on a free port (with at most ``files`` open files, when
+    given); the process and the URL it printed."""
+
+    def limit_files() -> None:
+        if files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
     process = subprocess.Popen(
         [str(CONFORMANCE), "serve", "--port", "0", *args],
+        preexec_fn=limit_files,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         bufsize=0,  # unbuffered: what follows the banner stays in the pipe for stop() to read
@@ -32,9 +42,9 @@ def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Pop
 
 
 @contextmanager
-def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def served(*args: str, env: dict[str, str] | None = None, files: int | None = None) -> Iterator[str]:
     """The URL of a ``conformance serve`` process that is stopped (Ctrl-C) afterwards."""
-    process, url = start(*args, env=env)
+    process, url = start(*args, env=env, files=files)
     try:
         yield url
     finally:

@@ -11,6 +11,7 @@ import pytest
 
 from conformance.server import ReferenceServer
 from conformance.server.connections import RESERVED_FILES, connection_cap
+from tests.server import serve
 from tests.server.client import CsomClient, read_tasks
 
 HEAD_S, BODY_S, CAP = 0.5, 0.5, 8
@@ -96,3 +97,31 @@ def test_the_cap_leaves_room_for_the_process_s_own_files():
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     room = 10**9 if soft == resource.RLIM_INFINITY else soft - RESERVED_FILES
     assert connection_cap(10**9) == room and connection_cap(5) == min(5, room)
+
+
+def test_more_connections_than_files_are_closed_at_once_without_tracebacks():
+    # before: accept() failed with EMFILE and asyncio logged a traceback each time (27 MB in 7.5 s)
+    process, url = serve.start(files=160)  # the cap: 160 less 64 reserved
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        flood = [socket.create_connection((host, int(port)), timeout=5) for _ in range(300)]
+        time.sleep(0.5)
+        for sock in flood:
+            sock.close()
+        assert _answered_within(f"{url}/_api/contextinfo", 8).status_code == 200
+    finally:
+        output = serve.stop(process)
+    assert "Traceback" not in output and len(output) < 2000, output[-2000:]  # the banner, a line or two
+
+
+def _answered_within(url: str, seconds: float) -> httpx.Response:
+    """The answer to a POST, tried again while the server refuses connections (closing ones over
+    its cap, or pausing its accepts) until ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.post(url, timeout=max(0.1, deadline - time.monotonic()))
+        except httpx.TransportError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
