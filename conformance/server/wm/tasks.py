@@ -60,6 +60,7 @@ from typing import Any, ClassVar
 
 from conformance.server.csom.objects import (
     ARGUMENT,
+    MAX_MESSAGE,
     Context,
     CsomFault,
     ItemCollection,
@@ -160,7 +161,8 @@ class TaskWriteResult(ServerObject):
     @classmethod
     def _fail(cls, error: WriteFieldErrorType, message: str, task: Task | None = None) -> TaskWriteResult:
         result = cls._ok(task)
-        result.Error, result.ErrorMessage = int(error), message
+        # the message may quote the value sent (a date, a Boolean): cut as an ErrorInfo's is
+        result.Error, result.ErrorMessage = int(error), message[:MAX_MESSAGE]
         return result
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from conformance.server.csom.objects import ARGUMENT, ARGUMENT_OUT_OF_RANGE, CsomFault
+from conformance.server.csom.objects import ARGUMENT, ARGUMENT_OUT_OF_RANGE, MAX_MESSAGE, CsomFault
 from conformance.server.wm.common import (
     MIN_DATE,
     PinAge,
@@ -161,6 +161,8 @@ def test_clearing_the_edit_url_restores_the_default(session, ctx):
         (F.DueDate, "99/99/2026", E.DueDateInvalid),
         (F.DueDate, "12/1/2025", E.DueDateInvalid),  # before the start date
         (F.IsCompleted, "maybe", E.IsCompletedInvalid),
+        (F.IsCompleted, "maybe" * 20_000, E.IsCompletedInvalid),  # quoted whole before
+        (F.DueDate, "9" * 100_000, E.DueDateInvalid),
         (F.EditUrl, "javascript:void(0)", E.EditUrlInvalid),
         (F.NoValue, "x", E.InvalidInput),
     ],
@@ -168,7 +170,7 @@ def test_clearing_the_edit_url_restores_the_default(session, ctx):
 def test_update_reports_invalid_values_in_the_result(session, ctx, field, value, error):
     task = create(session, ctx, "Keep", None, "1/1/2026", "1/31/2026")
     result = session.UpdateTaskWithLocalizedValue(ctx, task.Id, int(field), value)
-    assert result.Error == error and result.ErrorMessage
+    assert result.Error == error and 0 < len(result.ErrorMessage) <= MAX_MESSAGE
     assert (
         result.Result.Id == task.Id and result.Result.Name == "Keep" and result.Result.LastModified == ctx.now
     )
