@@ -47,7 +47,7 @@ def test_a_lone_surrogate_and_an_oversized_message_cost_no_result(tmp_path: Path
 
 
 def _bombed(wbits: int, coding: str):
-    payload = bomb(64 * 2**20, wbits)
+    payload = bomb(32 * 2**20, wbits)
     return csom(lambda request: _json(payload, f"Content-Encoding: {coding}"))
 
 
@@ -206,7 +206,7 @@ BAD_UTF8 = _json(error_info("x").replace(b'"x"', b'"\xff\xfe\xc3("'))
 CONTROLS = _json(error_info("a\x00b\x1bc\x7f\ufffe"))
 SHORT_BODY = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n[]"
 BAD_CHUNKS = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-GZIP_BOMB = _json(bomb(64 * 2**20, 31), "Content-Encoding: gzip")
+GZIP_BOMB = _json(bomb(32 * 2**20, 31), "Content-Encoding: gzip")
 HALF = b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n["
 # name, behaviour, arguments, the exit codes the verdict documents for it, seconds after start-up
 BEHAVIOURS: list[tuple[str, Callable[[Peer], None], tuple[str, ...], tuple[int, ...], float]] = [
