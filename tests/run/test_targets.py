@@ -358,11 +358,11 @@ def test_concurrency_cap_and_rate_limit() -> None:
             for client in (target, stranger, target, stranger, target):
                 client.send("GET", running.url + "/slow")
     # 20 a second: the k-th request is sent 0.05 k s after the first. Arrivals may come late (a new
-    # connection, a busy machine), which shortens the gap after a late one, but none comes early:
-    # without the limit all five arrive within a few milliseconds
+    # connection, a busy machine: the gap after a late one shrinks, or all seem early when the first
+    # was late), hence the 15 ms of slack; without the limit all five arrive within a few milliseconds
     after_first = [start - server.starts[0] for start in server.starts]
     assert len(after_first) == 5, after_first
-    assert all(after >= 0.05 * k - 0.005 for k, after in enumerate(after_first)), after_first
+    assert all(after >= 0.05 * k - 0.015 for k, after in enumerate(after_first)), after_first
 
 
 async def _client_port(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -415,7 +415,12 @@ def test_lanes_share_one_form_digest_and_a_digest_issued_again_is_read_unredacte
         for thread in threads:
             thread.join()
         assert [r.response and r.response.header.error_info for r in replies] == [None] * 6
-        first, again = target.form_digest(), target.form_digest(refresh=True)
+        # the target issues the same value again only within one second of its clock: two fetches
+        # straddling a second's end say nothing, so they are tried again (a few times at most)
+        for _ in range(3):
+            first, again = target.form_digest(refresh=True), target.form_digest(refresh=True)
+            if first and again and first.split(",")[1:] == again.split(",")[1:]:
+                break
         assert again is not None and again.startswith("0x") and first.split(",")[0] == again.split(",")[0]
         assert target.process_query(read_tasks()[0]).response.header.error_info is None
 
