@@ -234,7 +234,8 @@ def _longest_title(token: str) -> str:
 
 
 def _edge_title(token: str) -> Write:
-    return Write(_longest_title(token), _longest_title(token), "edge")
+    title = _longest_title(token)
+    return Write(title, title, "edge")
 
 
 def _descriptions() -> st.SearchStrategy[Write]:

@@ -55,7 +55,7 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
         Line(
             _row(
                 "protocol",
-                [o.replace("suite-error", "suite err") for o in OUTCOMES],
+                [COLUMNS.get(o, o) for o in OUTCOMES],
                 [f"{level} %" for level in LEVELS],
             )
         ),
