@@ -40,7 +40,6 @@ from typing import Any
 import pytest
 
 from conformance.case import CaseMeta, RunOptions, case
-from conformance.drive.snapshots import raw_results
 from conformance.drive.target import CsomReply, Target
 from conformance.drive.world import World, clean_up, create_task
 from conformance.judge import checks
@@ -362,7 +361,7 @@ class Replayer:
             with builder.exception_scope():
                 query = SELECT_ALL if collection else QuerySpec.select("Id")
                 reads[recorded] = builder.query(path, query, QuerySpec.select("Id") if collection else None)
-        raw = raw_results(self.target.process_query(builder.build()).exchange)
+        raw = self.target.process_query(builder.build()).raw_results
         issued = {role: _member(raw.get(probe), "_ObjectIdentity_") for role, probe in probes.items()}
         identities = {
             recorded: issued[role]
@@ -379,7 +378,7 @@ class Replayer:
         service = builder.method(_manager(builder), "GetWorkflowSubscriptionService")
         probe = builder.object_identity_query(builder.method(service, "GetSubscription", subscription))
         identity = _member(
-            raw_results(self.target.process_query(builder.build()).exchange).get(probe), "_ObjectIdentity_"
+            self.target.process_query(builder.build()).raw_results.get(probe), "_ObjectIdentity_"
         )
         recorded = next(name for name, role in RECORDED_IDENTITIES.items() if role == "subscription")
         identities = {**adaptation.identities, **({recorded: identity} if isinstance(identity, str) else {})}
@@ -481,7 +480,7 @@ def _member(value: Any, name: str) -> Any:
 
 def _answers(example: Example, reply: CsomReply) -> list[tuple[Any, Any]]:
     """(the example's value, the target's) for each action the example's response answers."""
-    results = raw_results(reply.exchange)
+    results = reply.raw_results
     response = example.response or []
     pairs = zip(response[1::2], response[2::2], strict=True)
     return [(value, results.get(action_id)) for action_id, value in pairs]
@@ -541,7 +540,7 @@ def _judge(variant: Variant, replay: Replay, reply: CsomReply) -> None:
         verify(at, checks.error_info, reply)
         return
     verify(at, checks.no_error, reply)
-    results = raw_results(reply.exchange)
+    results = reply.raw_results
     expected = variant.example.response or []
     for action_id, value in zip(expected[1::2], expected[2::2], strict=True):
         verify(at, checks.result_present, reply, action_id)

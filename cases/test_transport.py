@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 
 from conformance.case import CaseMeta, Level, RunOptions, case
-from conformance.drive.snapshots import raw_results
 from conformance.drive.target import DIGEST_ERROR_CODES, PROCESS_QUERY, CsomReply, Exchange, Target
 from conformance.drive.world import create_task_arguments
 from conformance.judge import checks
@@ -193,7 +192,7 @@ def _error_objects(refused: CsomReply, scoped: Scoped) -> list[tuple[Any, Exchan
     """The raw ErrorInfo of the refused request's header and of every failed scope (whether
     there are errors at all is the request-error cases' question)."""
     errors = [(_header(refused.exchange, HEADER).get("ErrorInfo"), refused.exchange)]
-    results = raw_results(scoped.reply.exchange)
+    results = scoped.reply.raw_results
     for scope_id in scoped.scopes.values():
         result = results.get(scope_id)
         if isinstance(result, dict) and result.get("HasException") is True:
@@ -238,7 +237,7 @@ def test_object_type(short_name: str, read: Read) -> None:
     action_id = next(i for i, name in read.objects.items() if name == short_name)
     at = Site(STRUCTURE, evidence=(read.reply.exchange,))
     verify(at, checks.result_present, read.reply, action_id)
-    value = raw_results(read.reply.exchange)[action_id]
+    value = read.reply.raw_results[action_id]
     verify(at, checks.object_type, value, short_name)
 
 
@@ -277,14 +276,14 @@ def test_object_identity_round_trip(name: str, target: Target) -> None:
     verify(
         Site(STRUCTURE, "semantic", (first.reply.exchange,)), checks.result_present, first.reply, first.query
     )
-    value = raw_results(first.reply.exchange)[first.query]
+    value = first.reply.raw_results[first.query]
     identity = value.get("_ObjectIdentity_") if isinstance(value, dict) else None
     if not identity:
         pytest.skip(f"the target sent no _ObjectIdentity_ for {name}")
     again = _locate(target, lambda b: b.identity(identity))
     where = Site(STRUCTURE, "semantic", (first.reply.exchange, again.reply.exchange))
     verify(where, checks.result_present, again.reply, again.query)
-    found = raw_results(again.reply.exchange)[again.query]
+    found = again.reply.raw_results[again.query]
     verify(where, checks.equals, found, value, what=f"the {name} its identity names")
 
 
@@ -372,7 +371,7 @@ def test_scope_reports_error(kind: str, scoped: Scoped) -> None:
     at = Site(SCOPE, evidence=(scoped.reply.exchange,))
     verify(at, checks.no_error, scoped.reply)
     verify(at, checks.result_present, scoped.reply, scoped.scopes[kind])
-    result = raw_results(scoped.reply.exchange)[scoped.scopes[kind]]
+    result = scoped.reply.raw_results[scoped.scopes[kind]]
     verify(at, checks.json_schema, result, SCOPE_RESULT)
 
 

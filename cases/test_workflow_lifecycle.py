@@ -33,7 +33,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from conformance.case import CaseMeta, Level, RunOptions, case
 from conformance.drive.lanes import run_lanes
-from conformance.drive.snapshots import raw_results
 from conformance.drive.target import CsomReply, Target
 from conformance.drive.world import World
 from conformance.drive.world_wf import (
@@ -221,7 +220,7 @@ class Answer:
     def returned_id(self, site: CaseMeta, read: Read) -> uuid.UUID | None:
         """The GUID a SaveDefinition / PublishSubscription / Start… call returned."""
         if self.ok(site, read[0]) and self.judge(
-            site, checks.json_schema, raw_results(self.reply.exchange).get(read[1]), GUID
+            site, checks.json_schema, self.reply.raw_results.get(read[1]), GUID
         ):
             return scoped_result(self.reply, *read)
         return None

@@ -14,24 +14,12 @@ import itertools
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from conformance.drive.target import CsomReply, Exchange, Target
+from conformance.drive.target import CsomReply, Target
 from conformance.model.catalogue import Catalogue
 from conformance.model.routes import Arguments, Route, follow
 from conformance.wire import SELECT_ALL, RequestBuilder
-
-
-def raw_results(exchange: Exchange) -> dict[int, Any]:
-    """Results by action id from the raw JSON (dates and GUIDs as their wire strings)."""
-    try:
-        array = exchange.json()
-    except ValueError:
-        return {}
-    if not isinstance(array, list):
-        return {}
-    return {k: v for k, v in zip(array[1::2], array[2::2], strict=False) if isinstance(k, int)}
 
 
 @dataclass(frozen=True)
@@ -47,12 +35,7 @@ class ProbeOutcome:
     result_id: int | None
 
     def raw(self) -> Any:
-        return self._raw
-
-    @cached_property
-    def _raw(self) -> Any:
-        # parsed once: cases read a batch's outcomes many times, and a batch's body is large
-        return None if self.result_id is None else raw_results(self.reply.exchange).get(self.result_id)
+        return None if self.result_id is None else self.reply.raw_results.get(self.result_id)
 
 
 def send_batched(

@@ -149,6 +149,18 @@ class CsomReply:
     response: Response | None
     parse_error: str | None = None
 
+    @functools.cached_property
+    def raw_results(self) -> dict[int, Any]:
+        """Results by action id from the raw JSON (dates and GUIDs as their wire strings); parsed
+        once a reply: a batch's body is large and each of its probes reads its own result from it."""
+        try:
+            array = self.exchange.json()
+        except ValueError:
+            return {}
+        if not isinstance(array, list):
+            return {}
+        return {k: v for k, v in zip(array[1::2], array[2::2], strict=False) if isinstance(k, int)}
+
 
 USER_PASSWORD = '"$CONFORMANCE_USER:$CONFORMANCE_PASSWORD"'  # curl -u, with placeholders
 

@@ -6,6 +6,8 @@ late and counts the requests in flight."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import random
 
 import pytest
@@ -16,7 +18,7 @@ from starlette.routing import Route
 
 from conformance.background import BackgroundServer
 from conformance.drive.snapshots import Probe, send_batched
-from conformance.drive.target import PROCESS_QUERY, Connection, Target
+from conformance.drive.target import PROCESS_QUERY, Connection, Exchange, Target
 from conformance.wire import RequestBuilder
 
 
@@ -57,3 +59,24 @@ def test_batches_go_out_at_once_within_the_cap_and_outcomes_keep_the_probes_orde
     for key, wanted in (("even", range(0, 24, 2)), ("odd", range(1, 24, 2))):
         sent = [o.reply.exchange.request_body.decode() for o in outcomes[key]]
         assert [f"{n:012d}" in body for n, body in zip(wanted, sent, strict=True)] == [True] * 12
+
+
+def test_a_batch_answer_is_parsed_once_however_many_probes_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hostile target's batch answer of 20 MB, read by each of its probes, kept a run busy for
+    # minutes when every probe parsed the body again (#18)
+    answer = json.dumps(
+        [{"SchemaVersion": "15.0.0.0"}, *itertools.chain(*((n, {"n": n}) for n in range(1, 200)))]
+    )
+
+    async def process_query(request: Request) -> Response:
+        return PlainTextResponse(answer, media_type="application/json")
+
+    parses = []
+    plain = Exchange.json
+    monkeypatch.setattr(Exchange, "json", lambda self: parses.append(self) or plain(self))
+    app = Starlette(routes=[Route(PROCESS_QUERY, process_query, methods=["POST"])])
+    with BackgroundServer(app) as running, Target(running.url) as target:
+        outcomes = send_batched(target, [_probe(f"p{n}", n) for n in range(40)], batch_size=20)
+    answered = [outcome.raw() for (outcome,) in outcomes.values()]
+    assert all(isinstance(value, dict) for value in answered) and len(answered) == 40
+    assert len(parses) == 2  # one a request, not one a probe
