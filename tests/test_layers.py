@@ -17,6 +17,7 @@ SELF_CONTAINED = {
     "conformance.wire": ("conformance.wire",),
     "conformance.spec": ("conformance.spec",),
     "conformance.registry": ("conformance.registry",),  # the suite's and the server's registries
+    "conformance.bounds": ("conformance.bounds",),  # what outputs keep of a target's strings
 }
 
 
@@ -72,9 +73,10 @@ STAGES = {
     "conformance.model": ("conformance.spec", "conformance.wire"),
     "conformance.drive": ("conformance.spec", "conformance.wire", "conformance.model"),
     "conformance.judge": ("conformance.spec", "conformance.wire", "conformance.model", "conformance.drive",
-                          "conformance.case", "conformance.registry"),
-    "conformance.results": ("conformance.spec",),
-    "conformance.report": ("conformance.spec", "conformance.case", "conformance.results"),
+                          "conformance.case", "conformance.registry", "conformance.bounds"),
+    "conformance.results": ("conformance.spec", "conformance.bounds"),
+    "conformance.report": ("conformance.spec", "conformance.case", "conformance.results",
+                           "conformance.bounds"),
 }  # fmt: skip
 
 

@@ -162,6 +162,18 @@ class CsomReply:
         return {k: v for k, v in zip(array[1::2], array[2::2], strict=False) if isinstance(k, int)}
 
 
+def reply_of(request: Request, exchange: Exchange) -> CsomReply:
+    """The reply to ``request``: its answer parsed, or why it would not parse."""
+    try:
+        # Read "/Date(…)/" as a date too: every case then judges the value, and the escaped-solidus
+        # cases alone judge how it was written (read as JSOM does, a Guid would come back a string,
+        # be sent back as one and fail every case that depends on it)
+        response = parse_response(exchange.response_body, require_escaped_solidus=False)
+        return CsomReply(request, exchange, response)
+    except MalformedResponse as exc:
+        return CsomReply(request, exchange, None, str(exc))
+
+
 USER_PASSWORD = '"$CONFORMANCE_USER:$CONFORMANCE_PASSWORD"'  # curl -u, with placeholders
 
 
@@ -655,14 +667,7 @@ class Target:
         if digest and (value := self.form_digest()):
             headers["X-RequestDigest"] = value
         exchange = self.send("POST", self.site_url + PROCESS_QUERY, headers=headers, body=to_xml(request))
-        try:
-            # Read "/Date(…)/" as a date too: every case then judges the value, and the escaped-solidus
-            # cases alone judge how it was written (read as JSOM does, a Guid would come back a string,
-            # be sent back as one and fail every case that depends on it)
-            response = parse_response(exchange.response_body, require_escaped_solidus=False)
-            return CsomReply(request, exchange, response)
-        except MalformedResponse as exc:
-            return CsomReply(request, exchange, None, str(exc))
+        return reply_of(request, exchange)
 
     def rest(self, path: str, params: Mapping[str, str], accept: str = "application/json") -> Exchange:
         return self.send(

@@ -20,6 +20,7 @@ from typing import Any, Generic, Literal, ParamSpec
 import jsonschema
 from lxml import etree
 
+from conformance.bounds import bounded
 from conformance.case import CaseMeta, Level
 from conformance.drive.target import CsomReply, Exchange
 from conformance.model.calendar_schema import parse_xml
@@ -36,6 +37,8 @@ class Violation(AssertionError):
         self, expected: str, actual: str, *, check: str = "", section: str = "", level: Level = "must",
         evidence: Sequence[Exchange] = (),
     ) -> None:  # fmt: skip
+        # cut now: a target's 10 MB ErrorMessage is otherwise copied into each violation held
+        expected, actual = bounded(expected), bounded(actual)
         super().__init__(f"expected {expected}; got {actual}")
         self.expected, self.actual = expected, actual
         self.check, self.section, self.level = check, section, level
@@ -238,7 +241,7 @@ def escaped_solidus(value: Any, unescaped: Collection[str]) -> None:
     """``unescaped``: the special values the answer wrote as a stock JSON encoder does
     (the wire codec's :attr:`Response.unescaped`)."""
     if isinstance(value, str) and value in unescaped:
-        kind = value[1 : value.index("(")]
+        kind = value.partition("(")[0][1:]
         raise Violation(
             f'"\\/{kind}(…)\\/"',
             f'"{value}" written without escaping the solidus: write "\\{value[:-1]}\\/"; '
@@ -248,7 +251,12 @@ def escaped_solidus(value: Any, unescaped: Collection[str]) -> None:
 
 @check("ordered", "Items come back in the order the query asked for.")
 def ordered(keys: Sequence[Any], descending: bool = False, what: str = "items") -> None:
-    wanted = sorted(keys, reverse=descending)
+    try:
+        wanted = sorted(keys, reverse=descending)
+    except TypeError:  # a target's values of mixed types (a title that is null, a date that is text)
+        raise Violation(
+            f"{what} of one type, sorted", f"values that do not compare: {_short(list(keys))}"
+        ) from None
     if list(keys) != wanted:
         raise Violation(f"{what} sorted {'descending' if descending else 'ascending'}", _short(list(keys)))
 
