@@ -176,10 +176,11 @@ def _refused(reply: CsomReply) -> str | None:
     return f"ErrorInfo {error.error_code} {error.error_type_name}: {error.error_message}"
 
 
-def sweep(target: Target, catalogue: Catalogue, run_id: str) -> Sweep:
-    """Delete every task, workflow subscription and definition whose name carries ``run_id`` (and
-    stop the running instances of those subscriptions). Never raises."""
-    pattern, done = run_pattern(run_id), Sweep()
+def sweep(target: Target, catalogue: Catalogue, pattern: re.Pattern[str]) -> Sweep:
+    """Delete every task, workflow subscription and definition whose name ``pattern`` finds (a run's:
+    :func:`run_pattern`; a seed's, its shards' too: :func:`seed_pattern`), and stop the running
+    instances of those subscriptions. Never raises."""
+    done = Sweep()
     try:
         _sweep_tasks(target, catalogue, pattern, done)
     except Exception as exc:  # clean-up reports, it never fails the run

@@ -4,6 +4,7 @@ created at its end, and a time limit on each case's requests."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,9 +99,14 @@ class TargetSession:
 
 
 def _sweep(client: Target, run_id: str) -> None:
-    from conformance.drive.world import sweep
+    """Remove the run's objects, saying what went: after Ctrl-C the user needs to know what is left."""
+    from conformance.drive.world import run_pattern, sweep
     from conformance.model.catalogue import catalogue
 
-    left = sweep(client, catalogue(), run_id).left
-    if left:
-        print(f"\nconformance: could not remove {len(left)} object(s) named with {run_id}: {left}")
+    done = sweep(client, catalogue(), run_pattern(run_id))
+    if done.removed:
+        print(f"\nconformance: removed from the target {len(done.removed)} object(s) named with {run_id}: "
+              + ", ".join(done.removed), flush=True)  # fmt: skip
+    if done.left:
+        print(f"\nconformance: could not remove {len(done.left)} object(s) named with {run_id}: "
+              + ", ".join(done.left), file=sys.stderr, flush=True)  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from conformance.drive.world import sweep
+from conformance.drive.world import run_pattern, seed_pattern, sweep
 from conformance.model.catalogue import catalogue
 from conformance.report.verdict import NONCONFORMANT
 from conformance.runner.access import AccessError, access
@@ -20,7 +20,7 @@ from conformance.runner.invoke import RunError, preflight
 
 # what conformance run names its objects with: ccrun<seed>, and s<shard> for a shard; anything else
 # could name objects the suite never made
-RUN_ID = re.compile(r"ccrun[0-9]+(s[0-9]+)?")
+RUN_ID = re.compile(r"ccrun([0-9]+)(s[0-9]+)?")
 
 
 @click.command("cleanup")
@@ -30,14 +30,15 @@ RUN_ID = re.compile(r"ccrun[0-9]+(s[0-9]+)?")
     "--run-id",
     required=True,
     metavar="ID",
-    help="The run whose objects go: ccrun<seed> (ccrun<seed>s<shard> for a shard), as in their names.",
+    help="The run whose objects go, as in their names: ccrun<seed> (with every shard's, ccrun<seed>s<i>), "
+    "or ccrun<seed>s<i> for one shard's.",
 )
 def cleanup_command(config_path: Path | None, run_id: str, **target: Any) -> None:
     """Remove the objects a run left on the target (after Ctrl-C, SIGTERM or a crash), and print them.
 
     Exit codes: 0 nothing of the run is left, 1 something could not be removed, 2 usage or
     configuration error, 3 target unreachable or refusing the credentials."""
-    if not RUN_ID.fullmatch(run_id):
+    if not (run := RUN_ID.fullmatch(run_id)):
         raise click.UsageError(f"--run-id {run_id!r}: expected ccrun<seed> or ccrun<seed>s<shard>")
     config = resolve(config_path, target)
     if not config.url:
@@ -51,7 +52,8 @@ def cleanup_command(config_path: Path | None, run_id: str, **target: Any) -> Non
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.code)
     with way_in.target() as client:
-        done = sweep(client, catalogue(), run_id)
+        # a whole run's id takes its shards' objects too (--workers N names them ccrun<seed>s<i>)
+        done = sweep(client, catalogue(), run_pattern(run_id) if run[2] else seed_pattern(int(run[1])))
     for line in done.removed:
         click.echo(f"removed {line}")
     for line in done.left:

@@ -110,26 +110,34 @@ def test_cleanup_removes_an_aborted_runs_leftovers_and_nothing_else(tmp_path: Pa
     with secured_server(db) as server:
         with Target(server.url, credentials=Credentials.bearer(TOKEN)) as target:
             provision(target, spec, "ccrun7", read_only=False)  # as a run killed with SIGKILL leaves it
-            for name in ("ccrun7t3", "ccrun77 another run", "ccrun7s1 a shard of it", "ccrun70"):
+            for name in ("ccrun7t3", "ccrun77 another run", "ccrun70", "ccrun7s1 a shard of it",
+                         "ccrun7s2 another shard", "ccrun7s21 a third shard"):  # fmt: skip
                 assert create_task(target, spec, name)[1] is not None
         left = _live(db, "ccrun7")
         assert {"task ccrun7 probe task", "task ccrun7t3", "definition ccrun7 conformance main workflow",
                 "subscription ccrun7 conformance list subscription"} <= set(left)  # fmt: skip
-        invoke = ["cleanup", "--target", server.url, "--token-env", "T", "--run-id", "ccrun7"]
-        result = CliRunner().invoke(main, invoke, env={"T": TOKEN})
+        invoke = ["cleanup", "--target", server.url, "--token-env", "T", "--run-id"]
+        # one shard's id: that shard's objects alone
+        shard = CliRunner().invoke(main, [*invoke, "ccrun7s2"], env={"T": TOKEN})
+        assert shard.exit_code == 0 and len(shard.stdout.splitlines()) == 1
+        assert shard.stdout.startswith("removed task") and "'ccrun7s2 another shard'" in shard.stdout
+        # the run's id: its objects and every shard's (--workers N names them ccrun<seed>s<i>)
+        result = CliRunner().invoke(main, [*invoke, "ccrun7"], env={"T": TOKEN})
         assert result.exit_code == 0, result.output
         removed = result.stdout.splitlines()
         assert "removed task" in removed[0] and any(
             "'ccrun7 conformance main workflow'" in r for r in removed
         )
+        for task in ("'ccrun7s1 a shard of it'", "'ccrun7s21 a third shard'"):
+            assert any(task in line for line in removed), removed
         # collateral goes with its definition, instances are stopped: neither is an object of its own
-        assert len(removed) == len(
+        assert len(removed) == 2 + len(
             [w for w in left if w.split()[0] in ("task", "definition", "subscription")]
         )
-        assert _live(db, "ccrun7") == []
+        assert [*_live(db, "ccrun7"), *_live(db, "ccrun7s1"), *_live(db, "ccrun7s21")] == []
         assert {"task ccrun77 another run"} == set(_live(db, "ccrun77"))
-        assert {"task ccrun7s1 a shard of it"} == set(_live(db, "ccrun7s1"))
-        again = CliRunner().invoke(main, invoke, env={"T": TOKEN})
+        assert {"task ccrun70"} == set(_live(db, "ccrun70"))
+        again = CliRunner().invoke(main, [*invoke, "ccrun7"], env={"T": TOKEN})
         assert again.exit_code == 0 and again.stdout == f"nothing named with ccrun7 on {server.url}\n"
 
 
