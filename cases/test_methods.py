@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from conformance.case import PROFILES, CaseMeta, RunOptions, case
+from conformance.case import PROFILES, CaseMeta, RunOptions, case, left_out, not_applicable
 from conformance.drive.snapshots import Probe, ProbeOutcome, send_batched
 from conformance.drive.target import Target
 from conformance.drive.world_wf import WRITTEN_ONLY
@@ -76,11 +76,11 @@ def _callable(spec_type: SpecType, method: Method, read_only: bool) -> bool:
 
 def _skip_unless_sent(spec_type: SpecType, key: Hashable, outcomes: Outcomes) -> list[ProbeOutcome]:
     if spec_type.name not in ROUTES:
-        pytest.skip(
+        not_applicable(
             "abstract class with no route in the spec tables; its methods are checked on its subclasses"
         )
     if key not in outcomes:
-        pytest.skip("--read-only: this call writes")
+        left_out("--read-only: this call writes")
     return outcomes[key]
 
 
@@ -386,11 +386,13 @@ def enum_values_sent(target: Target, arguments: Arguments, run_options: RunOptio
     ],
 )
 def test_enum_value(enum: SpecType, value: EnumValue, enum_values_sent: Outcomes) -> None:
-    if (enum.name, value.value) not in enum_values_sent:
-        pytest.skip(
-            "no writable property or method parameter of this enum type (or only writing ones in a "
-            "--read-only run): the value can only be observed when the target produces it"
+    if _carrier(enum) is None and _taker(enum) is None:
+        not_applicable(
+            "no writable property or method parameter of this enum type: the value can only be observed "
+            "when the target produces it"
         )
+    if (enum.name, value.value) not in enum_values_sent:
+        left_out("--read-only: this enum type is only sent by a call that writes")
     (outcome,) = enum_values_sent[(enum.name, value.value)]
     at = Site(value.section, evidence=(outcome.reply.exchange,))
     verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
@@ -442,7 +444,9 @@ def test_read_only_property_not_settable(
     spec_type: SpecType, prop: Property, read_only_sets: Outcomes
 ) -> None:
     if (spec_type.name, prop.name) not in read_only_sets:
-        pytest.skip("no route to this class in the spec tables")
+        if spec_type.name not in ROUTES:
+            not_applicable("no route to this class in the spec tables")
+        left_out("--read-only: setting a property is a write")
     (outcome,) = read_only_sets[(spec_type.name, prop.name)]
     verify(
         Site(prop.section, "semantic", (outcome.reply.exchange,)),

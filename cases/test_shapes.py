@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformance.case import CaseMeta, case
+from conformance.case import CaseMeta, case, left_out, not_applicable
 from conformance.drive.snapshots import Snapshot
 from conformance.judge import checks
 from conformance.judge.checks import Site, verify
@@ -35,10 +35,10 @@ def _meta(spec_type: SpecType, section: str, item: str, check: str) -> CaseMeta:
 def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapshot, Any]:
     """The snapshot of the class and its object, or a skip saying why there is none."""
     if spec_type.name not in ROUTES:
-        pytest.skip("no route in the spec tables: no constructor, property or method returns this class")
+        not_applicable("no route in the spec tables: no constructor, property or method returns this class")
     snapshot = snapshots.get(spec_type.name)
     if snapshot is None:
-        pytest.skip("--read-only: reaching this class needs a call that writes")
+        left_out("--read-only: reaching this class needs a call that writes")
     evidence = (snapshot.reply.exchange,)
     verify(
         Site(snapshot.route[-1].section, evidence=evidence),

@@ -9,14 +9,15 @@ regenerated or cases are reordered::
 
 The levels (MUST, SHOULD, SEMANTIC) are part of the metadata: reports read them from here.
 Beside the metadata, what a case may know of the run: the profiles (examples per generated case),
-each protocol's marker and :class:`RunOptions`.
+each protocol's marker and :class:`RunOptions`. A case that cannot run says why with a kind of skip
+(:func:`not_applicable`, :func:`left_out`) that reports keep apart from the target's own skips.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 import pytest
 
@@ -57,6 +58,34 @@ def case(meta: CaseMeta, *values: Any, marks: tuple[Any, ...] = ()) -> Any:
 def meta_of(item: pytest.Item) -> CaseMeta | None:
     marker = item.get_closest_marker(MARKER)
     return marker.args[0] if marker and marker.args else None
+
+
+class KindOfSkip(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """A skip that says what kind it is (results.py's ``skip_kind``); pytest reports it as any skip."""
+
+    kind: ClassVar[str]
+
+
+# "builtins": reported as "NotApplicable: reason", as pytest's own skip is "Skipped: reason"
+class NotApplicable(KindOfSkip):
+    kind = "not-applicable"
+    __module__ = "builtins"
+
+
+class LeftOut(KindOfSkip):
+    kind = "left-out"
+    __module__ = "builtins"
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """Skip a case the spec itself gives nothing to send for (an abstract class, a class no route
+    reaches): structural, the same on every target, so never counted among the run's skips."""
+    raise NotApplicable(reason)
+
+
+def left_out(reason: str) -> NoReturn:
+    """Skip a case the user's selection left out (``--read-only``): not a sign of a hollow target."""
+    raise LeftOut(reason)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import shlex
+import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -18,7 +21,6 @@ from typing import Any, Literal
 
 import jsonschema
 
-from conformance.bounds import bounded, writable
 from conformance.spec.trace import Trace, load_trace
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -31,11 +33,34 @@ SUITE_ERROR: Outcome = "suite-error"
 PROTOCOLS = ("ms-wmcsom", "ms-spwfcsom", "contactslaw-calendar", "ms-csom")
 RequirementStatus = Literal["verified", "failed", "unverified", "not-testable"]
 REQUIREMENT_COUNTS = ("verified", "failed", "testable", "total")  # per protocol, in results.json's summary
+# why a case was skipped, apart from a skip of the target's own ("": nothing to judge on this target, or
+# not skipped): "not-applicable", the spec gives nothing to send (structural, the same on every target:
+# counted apart, never as a skip); "left-out", the user's selection (--read-only) left it out
+SkipKind = Literal["", "not-applicable", "left-out"]
+NOT_APPLICABLE = "not-applicable"  # its count's key in the summary, beside the outcomes
 
 
-# What one record keeps of each exchange shown as evidence (texts: conformance.bounds)
+# What one record keeps of what a target sent (a 10 MB ErrorMessage copied into every case that judged
+# it took a run past 8 GB): a message, expected or actual value, and each exchange shown as evidence
+TEXT_LIMIT = 2000  # characters
 EVIDENCE_LIMIT = 12000  # characters of one exchange (its bodies are cut to 4000 each before)
 MOST_EVIDENCE = 4  # exchanges per case
+# what JSON written as UTF-8, XML 1.0 and HTML cannot carry: lone surrogates (json.loads makes them
+# of "\ud800"), the C0 controls but tab and newlines, U+FFFE and U+FFFF
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def bounded(text: str, limit: int = TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (its length noted) and made writable anywhere: a character
+    no output can carry is written as its escape (``\\ud800``), so no file of a run fails to write."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… (cut at {limit} of {len(text)} characters)"
+    return writable(text)
+
+
+def writable(text: str) -> str:
+    """``text`` with each character no output can carry written as its escape."""
+    return _UNWRITABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class ResultsError(ValueError):
@@ -72,6 +97,11 @@ class CaseResult:
     violated: str = ""  # the registered check (conformance.judge.checks) whose violation failed the case
     evidence: tuple[Evidence, ...] = ()
     outcomes: tuple[str, ...] = ()  # with --repeat: the outcome of every execution, in order
+    skip_kind: SkipKind = ""
+
+    @property
+    def not_applicable(self) -> bool:
+        return self.outcome == "skipped" and self.skip_kind == NOT_APPLICABLE
 
     def __post_init__(self) -> None:
         # every record bounded and writable, however it was made (the plugin, a merge, a file)
@@ -105,9 +135,16 @@ class RunHeader:
     fail_on: str = "semantic"  # the gate: the lowest level whose failures fail the run (report.verdict)
     # what narrowed the run to part of the suite (-k, -m, --read-only, --baseline): option -> value
     selection: dict[str, str] = field(default_factory=dict)
+    command: str = ""  # the command line that ran it (secrets are never on it)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aborted", bounded(self.aborted))
+
+
+def invocation() -> str:
+    """This process's command line, as the user would type it (the program by its name): what
+    produced a run, or a merge of shards (conformance run --workers N's own, not its workers')."""
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 @dataclass(frozen=True)
@@ -129,14 +166,17 @@ class RunSummary:
     # protocol -> verified, failed, testable, total requirements of its spec data
     requirements: dict[str, dict[str, int]] = field(default_factory=dict)
     suite_errors: int = 0
+    not_applicable: int = 0  # skipped as not applicable: not in ``skipped``
 
 
 def _counts(cases: list[CaseResult] | tuple[CaseResult, ...]) -> dict[str, dict[str, int]]:
-    """Outcome counts by level (``error`` singular, as each case's outcome is spelled)."""
+    """Outcome counts by level (``error`` singular, as each case's outcome is spelled); a case not
+    applicable is counted under ``not-applicable``, not as skipped."""
     by_level: dict[str, dict[str, int]] = {}
     for case in cases:
         level = by_level.setdefault(case.level, dict.fromkeys(("passed", "failed", "skipped", "error"), 0))
-        level[case.outcome] = level.get(case.outcome, 0) + 1
+        key = NOT_APPLICABLE if case.not_applicable else case.outcome
+        level[key] = level.get(key, 0) + 1
     return by_level
 
 
@@ -193,7 +233,7 @@ def requirement_counts(statuses: list[tuple[Trace, RequirementStatus]]) -> dict[
 def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
     """Counts, and the conformance percentage: passed over judged ``must`` cases (skips do not
     count; SHOULD and semantic cases never lower it)."""
-    counts = Counter(case.outcome for case in cases)
+    counts = Counter(NOT_APPLICABLE if case.not_applicable else case.outcome for case in cases)
     by_level = _counts(cases)
     by_protocol = {
         p: _counts([c for c in cases if c.protocol == p]) for p in sorted({c.protocol for c in cases})
@@ -202,6 +242,7 @@ def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
         passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"], errors=counts["error"],
         conformance_percent=percent(by_level.get("must", {})) or 0.0, by_level=by_level,
         flaky=counts["flaky"], by_protocol=by_protocol, suite_errors=counts[SUITE_ERROR],
+        not_applicable=counts[NOT_APPLICABLE],
         requirements=requirement_counts(requirement_statuses(cases)),
     )  # fmt: skip
 

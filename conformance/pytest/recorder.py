@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from conformance import __version__
-from conformance.bounds import TEXT_LIMIT, bounded
-from conformance.case import meta_of
+from conformance.case import KindOfSkip, meta_of
 from conformance.drive.target import BadAnswer, CaseTimeout, TargetUnreachable
 from conformance.judge.checks import CHECKS_RUN, Violation
 from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY, SESSION_KEY
@@ -28,12 +27,16 @@ from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import (
     JOURNAL,
     SUITE_ERROR,
+    TEXT_LIMIT,
     CaseResult,
     Evidence,
     Journal,
     Run,
     RunHeader,
+    SkipKind,
+    bounded,
     collapse_repeats,
+    invocation,
 )
 from conformance.runner.handover import Handover
 from conformance.spec.data import specs_dir
@@ -80,11 +83,13 @@ class Recorder:
         if meta is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return report
         violation = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, Violation) else None
+        skip_kind: SkipKind = ""
         if report.passed:
             outcome, message = "passed", ""
         elif report.skipped:
             outcome = "skipped"
             message = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            skip_kind = _skip_kind(item, call, meta.writes)
         elif violation is not None or (report.when == "call" and _caused_by(call, FAILURES)):
             outcome, message = "failed", str(call.excinfo.value if call.excinfo else "")
         else:
@@ -104,7 +109,7 @@ class Recorder:
             duration_s=round(report.duration, 6), writes=meta.writes,
             expected=redact(bounded(violation.expected)) if violation else "",
             actual=redact(bounded(violation.actual)) if violation else "",
-            violated=violation.check if violation else "",
+            violated=violation.check if violation else "", skip_kind=skip_kind,
             evidence=tuple(Evidence(e.describe(), e.curl()) for e in violation.evidence) if violation else (),
         )  # fmt: skip
         self.results.append(result)
@@ -150,6 +155,7 @@ class Recorder:
             repeat=config.getoption("--repeat"),
             fail_on=self.handover.fail_on,
             selection=_selection(config),
+            command=_redactor(config)(invocation()),
             # a partial run proves nothing: Ctrl-C is an abort too
             aborted=self.aborted or ("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""),
         )
@@ -198,6 +204,16 @@ def _redactor(config: pytest.Config) -> Callable[[str], str]:
     session = config.stash.get(SESSION_KEY, None)
     client = session.client if session is not None else None
     return client.redact if client is not None else str
+
+
+def _skip_kind(item: pytest.Item, call: pytest.CallInfo[None], writes: bool) -> SkipKind:
+    """The kind a case's skip said it was; a writing case skipped at its set-up by --read-only was
+    left out by the user (the plugin's mark skips it, raising pytest's plain skip)."""
+    if call.excinfo is not None and isinstance(call.excinfo.value, KindOfSkip):
+        return call.excinfo.value.kind  # type: ignore[no-any-return]
+    if call.when == "setup" and writes and item.config.getoption("--read-only"):
+        return "left-out"
+    return ""
 
 
 def _trace(excinfo: pytest.ExceptionInfo[BaseException]) -> str:

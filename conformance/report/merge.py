@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from conformance.results import Run, RunHeader
+from conformance.results import Run, RunHeader, invocation
 
 
 class MergeError(ValueError):
@@ -38,6 +38,7 @@ def merge_runs(runs: list[Run]) -> Run:
         answers=dict(answers), spec_versions=headers[0].spec_versions, repeat=headers[0].repeat,
         aborted="; ".join(h.aborted for h in headers if h.aborted), fail_on=headers[0].fail_on,
         selection={option: value for h in headers for option, value in h.selection.items()},
+        command=invocation(),
     )  # fmt: skip
     return Run(header, tuple(case for run in runs for case in run.cases))
 

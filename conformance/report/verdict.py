@@ -7,7 +7,8 @@ case at a gated level failed, errored or flipped (``flaky``) outside the baselin
 the suite's own error, and the run is not hollow. A run is hollow when it proves too little to call
 anything conformant:
 
-- more than half of the cases were skipped (a read-only run of today's cases skips about 45%);
+- more than half of the cases were skipped (not counting those not applicable, the same on every
+  target; a read-only run of today's cases skips about 45%);
 - more than half of the target's HTTP answers were authentication refusals (401 or 403);
 - more than half of its answers were empty (see conformance.runner.traffic.answer_kind);
 - no case was judged at all;
@@ -31,7 +32,7 @@ from conformance.results import NOT_PASSED, SUITE_ERROR, CaseResult, Run
 CONFORMANT, NONCONFORMANT, USAGE, UNREACHABLE, SUITE_ERRORS = 0, 1, 2, 3, 4
 HOLLOW_SHARE = 0.5  # "most": strictly more than this share
 UNREACHABLE_REASON = "target unreachable"  # how an aborted run's reason starts when the target went away
-READ_ONLY_SKIP = "--read-only: this case writes to the target"  # the skip reason of such a case
+READ_ONLY_SKIP = "--read-only: this case writes to the target"  # the skip reason of such a case (left out)
 # --fail-on: the levels whose failures fail the run
 GATES: dict[str, tuple[str, ...]] = {
     "must": ("must",),
@@ -67,7 +68,7 @@ def _share(part: int, whole: int) -> str:
 
 
 def hollow_reasons(run: Run) -> tuple[str, ...]:
-    cases = run.cases
+    cases = [c for c in run.cases if not c.not_applicable]  # the same on every target: no evidence
     skipped = sum(c.outcome == "skipped" for c in cases)
     answers = run.header.answers
     total = answers.get("total", 0)
@@ -85,8 +86,8 @@ def hollow_reasons(run: Run) -> tuple[str, ...]:
 
 def _inconclusive_reason(cases: list[CaseResult]) -> str:
     """Why one protocol's cases prove too little ("" when they do not). Cases the user left out
-    with --read-only are not the target's doing and do not count."""
-    chosen = [c for c in cases if not (c.outcome == "skipped" and READ_ONLY_SKIP in c.message)]
+    with --read-only, or that are not applicable, are not the target's doing and do not count."""
+    chosen = [c for c in cases if not (c.outcome == "skipped" and c.skip_kind)]
     skipped = sum(c.outcome == "skipped" for c in chosen)
     judged = len(chosen) - skipped - sum(c.outcome == SUITE_ERROR for c in chosen)
     if chosen and not judged:
