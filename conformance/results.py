@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shlex
 import sys
 from collections import Counter
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 import jsonschema
 
+from conformance.bounds import bounded, writable
 from conformance.spec.trace import Trace, load_trace
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -40,27 +40,9 @@ SkipKind = Literal["", "not-applicable", "left-out"]
 NOT_APPLICABLE = "not-applicable"  # its count's key in the summary, beside the outcomes
 
 
-# What one record keeps of what a target sent (a 10 MB ErrorMessage copied into every case that judged
-# it took a run past 8 GB): a message, expected or actual value, and each exchange shown as evidence
-TEXT_LIMIT = 2000  # characters
+# What one record keeps of each exchange shown as evidence (texts: conformance.bounds)
 EVIDENCE_LIMIT = 12000  # characters of one exchange (its bodies are cut to 4000 each before)
 MOST_EVIDENCE = 4  # exchanges per case
-# what JSON written as UTF-8, XML 1.0 and HTML cannot carry: lone surrogates (json.loads makes them
-# of "\ud800"), the C0 controls but tab and newlines, U+FFFE and U+FFFF
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def bounded(text: str, limit: int = TEXT_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters (its length noted) and made writable anywhere: a character
-    no output can carry is written as its escape (``\\ud800``), so no file of a run fails to write."""
-    if len(text) > limit:
-        text = f"{text[:limit]}… (cut at {limit} of {len(text)} characters)"
-    return writable(text)
-
-
-def writable(text: str) -> str:
-    """``text`` with each character no output can carry written as its escape."""
-    return _UNWRITABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class ResultsError(ValueError):

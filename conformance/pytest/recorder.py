@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from conformance import __version__
+from conformance.bounds import TEXT_LIMIT, bounded
 from conformance.case import KindOfSkip, meta_of
 from conformance.drive.target import BadAnswer, CaseTimeout, TargetUnreachable
 from conformance.judge.checks import CHECKS_RUN, Violation
@@ -27,14 +28,12 @@ from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import (
     JOURNAL,
     SUITE_ERROR,
-    TEXT_LIMIT,
     CaseResult,
     Evidence,
     Journal,
     Run,
     RunHeader,
     SkipKind,
-    bounded,
     collapse_repeats,
     invocation,
 )
