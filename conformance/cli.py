@@ -255,6 +255,7 @@ main.add_command(__import__("conformance.runner.cleanup", fromlist=["cleanup_com
 main.add_command(__import__("conformance.report.commands", fromlist=["baseline"]).baseline)
 main.add_command(__import__("conformance.report.commands", fromlist=["diff_command"]).diff_command)
 main.add_command(merge_command)
+main.add_command(__import__("conformance.clientjudge.command", fromlist=["x"]).judge_client_command)
 
 
 @main.command()

@@ -118,6 +118,7 @@ class RunHeader:
     # what narrowed the run to part of the suite (-k, -m, --read-only, --baseline): option -> value
     selection: dict[str, str] = field(default_factory=dict)
     command: str = ""  # the command line that ran it (secrets are never on it)
+    role: str = "server"  # what was judged: a server's answers, or a client's requests (judge-client)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aborted", bounded(self.aborted))

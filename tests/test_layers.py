@@ -11,7 +11,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
 # the packages at the top: the command line, the pytest plugin and what runs it
-TOP = ("conformance.cli", "conformance.pytest", "conformance.runner", "conformance.selftest")
+TOP = (
+    "conformance.cli",
+    "conformance.pytest",
+    "conformance.runner",
+    "conformance.selftest",
+    "conformance.clientjudge.command",
+)
 # package -> the only packages of ours it may import (itself included)
 SELF_CONTAINED = {
     "conformance.wire": ("conformance.wire",),

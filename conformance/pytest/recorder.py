@@ -6,7 +6,6 @@ published (``--report-dir``) and summarized on the terminal."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -38,7 +37,7 @@ from conformance.results import (
     invocation,
 )
 from conformance.runner.handover import Handover
-from conformance.spec.data import specs_dir
+from conformance.spec.data import spec_digests
 from conformance.wire import WireError
 
 # exceptions by which the target's answer stopped a case (outcome "error"); any other exception is
@@ -150,7 +149,7 @@ class Recorder:
             http_requests=config.stash.get(REQUESTS_KEY, 0),
             checks_run=sum(CHECKS_RUN.values()),
             answers=config.stash.get(ANSWERS_KEY, {}),
-            spec_versions=_spec_versions(),
+            spec_versions=spec_digests(),
             repeat=config.getoption("--repeat"),
             fail_on=self.handover.fail_on,
             selection=_selection(config),
@@ -240,14 +239,6 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
     return [
         leaf for e in group.exceptions for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
     ]
-
-
-def _spec_versions() -> dict[str, str]:
-    """A digest of each spec data file the cases derive from (the texts carry no usable revision)."""
-    return {
-        path.stem: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        for path in sorted(specs_dir().glob("*.json"))
-    }
 
 
 def _selection(config: pytest.Config) -> dict[str, str]:

@@ -8,9 +8,12 @@ JUnit's totals agree with the summary and results.json."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
+
+from conformance.results import CaseResult
 
 ERRORS = frozenset({"error", "suite-error"})  # outcomes JUnit calls errors
 
@@ -42,3 +45,27 @@ def merge_junit(files: list[Path], out: Path) -> None:
         )
         root.extend(suites)
     out.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
+
+
+def write_junit(path: Path, cases: Iterable[CaseResult], suite: str = "csom-conformance") -> None:
+    """``junit.xml`` from case records, for a run that has no pytest session of its own (``conformance
+    judge-client``): one test case per case, named by its id, failures and errors as pytest files them."""
+    cases = sorted(cases, key=lambda c: c.id)
+    root = etree.Element("testsuites", name=suite)
+    tests = etree.SubElement(root, "testsuite", name=suite, tests=str(len(cases)))
+    for case in cases:
+        element = etree.SubElement(
+            tests, "testcase", classname=case.protocol, name=case.id, time=f"{case.duration_s:.3f}"
+        )
+        properties = etree.SubElement(element, "properties")
+        for name, value in (("outcome", case.outcome), ("section", case.section), ("level", case.level)):
+            etree.SubElement(properties, "property", name=name, value=value)
+        if case.outcome == "skipped":
+            etree.SubElement(element, "skipped", message=case.message)
+        elif case.outcome != "passed":
+            tag = "error" if case.outcome in ERRORS else "failure"
+            detail = etree.SubElement(element, tag, message=case.message, type=case.violated or case.outcome)
+            detail.text = f"[{case.level.upper()} {case.section}] expected {case.expected}; got {case.actual}"
+    for attribute, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+        tests.set(attribute, str(len(tests.findall(f"testcase/{tag}"))))
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))

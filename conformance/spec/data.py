@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -26,3 +27,11 @@ def load_json(protocol: str) -> dict:
 @cache
 def load_csom(protocol: str) -> CsomProtocol:
     return csom_protocol_from_json(load_json(protocol))
+
+
+def spec_digests() -> dict[str, str]:
+    """A digest of each spec data file (the texts carry no usable revision): what a run judged by."""
+    return {
+        path.stem: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(specs_dir().glob("*.json"))
+    }

@@ -1,0 +1,121 @@
+"""``conformance judge-client``: the reference server in judging mode, for as long as a client runs.
+
+It serves a site, answers every request as the reference server always does, and judges each one.
+With a client command (after ``--``) it runs it, the site's URL in ``CONFORMANCE_JUDGE_URL``, and
+stops when it ends; without one it judges until Ctrl-C, SIGTERM or ``--time-limit``. Then it writes
+the report files of a server run (``results.json`` with the role ``client``, ``report.html``,
+``junit.xml``, the badge) and ``coverage.json`` (what of the protocols' tables the traffic named),
+prints the summary and exits with the run's verdict (0 conformant, 1 not, or no request seen: a
+hollow run, 2 usage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from conformance import __version__
+from conformance.clientjudge.ledger import Ledger
+from conformance.clientjudge.serve import JudgingServer
+from conformance.report import publish
+from conformance.report.junit import write_junit
+from conformance.report.terminal import summary_lines
+from conformance.report.verdict import DEFAULT_GATE, GATES
+from conformance.results import Run, RunHeader, invocation
+from conformance.runner.signals import signals_as_interrupt
+from conformance.spec.data import spec_digests
+
+SITE_PATH = "/sites/judged"
+URL_VARIABLE = "CONFORMANCE_JUDGE_URL"
+COVERAGE = "coverage.json"
+
+
+def client_run(ledger: Ledger, site: str, started: dt.datetime, fail_on: str, stopped: str = "") -> Run:
+    """The run a ledger holds, as a server run's results are kept (its role: client)."""
+    header = RunHeader(
+        target=f"client of {site}", started=started.isoformat(),
+        duration_s=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 3), seed=0,
+        suite_version=__version__, http_requests=ledger.requests, checks_run=ledger.checks,
+        answers={"total": ledger.judged}, spec_versions=spec_digests(), fail_on=fail_on, aborted=stopped,
+        command=invocation(), role="client",
+    )  # fmt: skip
+    return Run(header, ledger.cases())
+
+
+def write_reports(run: Run, ledger: Ledger, folder: Path) -> int:
+    """The report files, the summary on the terminal; the verdict's exit code."""
+    folder.mkdir(parents=True, exist_ok=True)
+    coverage = [row.to_json() for row in ledger.coverage()]
+    (folder / COVERAGE).write_text(json.dumps({"coverage": coverage}, indent=1) + "\n", encoding="utf-8")
+    verdict = publish(run, folder)
+    write_junit(folder / "junit.xml", run.cases, "csom-conformance-client")
+    for line in summary_lines(run, verdict):
+        click.secho(line.text, fg=line.colour, bold=line.colour is not None)
+    click.echo(f"reports in {folder}")
+    return verdict.exit_code
+
+
+def _wait(client: tuple[str, ...], site: str, limit: float | None) -> str:
+    """Until the client ends, or the time limit; "" when the client ended of itself."""
+    deadline = time.monotonic() + limit if limit else None
+    if not client:
+        while deadline is None or time.monotonic() < deadline:
+            threading.Event().wait(0.2)
+        return ""
+    try:
+        process = subprocess.Popen(client, env={**os.environ, URL_VARIABLE: site})
+    except OSError as exc:
+        raise click.UsageError(f"cannot start the client {client[0]!r}: {exc.strerror or exc}") from None
+    try:
+        code = process.wait(timeout=deadline - time.monotonic() if deadline else None)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(timeout=10)
+        return f"the client ran past --time-limit {limit:g} s and was stopped"
+    finally:
+        if process.poll() is None:  # Ctrl-C: the client is stopped with the judge
+            process.terminate()
+            process.wait(timeout=10)
+    click.echo(f"the client exited with {code}")
+    return ""
+
+
+@click.command("judge-client", context_settings={"ignore_unknown_options": True})
+@click.argument("client", nargs=-1, type=click.UNPROCESSED)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports"),
+    show_default=True,
+)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop judging after this long (the client, if any, is stopped).")  # fmt: skip
+@click.option("--seed-data", is_flag=True, help="Serve the demo data (tasks, workflows) to the client.")
+@click.option("--fail-on", type=click.Choice(sorted(GATES)), default=DEFAULT_GATE, show_default=True)
+def judge_client_command(
+    client: tuple[str, ...], host: str, port: int, report_dir: Path, time_limit: float | None,
+    seed_data: bool, fail_on: str,
+) -> None:  # fmt: skip
+    """Judge the requests a CSOM client sends: run CLIENT (after --) against the judging server, or
+    judge whatever comes until Ctrl-C; then write the report of the client's conformance."""
+    started = dt.datetime.now(dt.UTC)
+    with signals_as_interrupt(), JudgingServer(host=host, port=port, seed_data=seed_data) as server:
+        site = server.url + SITE_PATH
+        click.echo(f"judging the requests sent to {site} ({URL_VARIABLE} for the client)", err=True)
+        try:
+            stopped = _wait(client, site, time_limit)
+        except KeyboardInterrupt:
+            stopped = ""  # the user's way of saying the client is done
+        run = client_run(server.ledger, site, started, fail_on, stopped)
+        code = write_reports(run, server.ledger, report_dir)
+    sys.exit(code)

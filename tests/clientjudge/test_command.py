@@ -1,0 +1,74 @@
+"""``conformance judge-client`` end to end: a client process sends real requests over HTTP to the
+judging server; the command writes a server run's report files (role client) and exits with the
+verdict. A run that saw no request is hollow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lxml import etree
+
+from conformance.results import load_run
+
+CONFORMANCE = Path(sys.executable).with_name("conformance")
+CLIENT = """
+import os, httpx
+site = os.environ["CONFORMANCE_JUDGE_URL"]
+digest = httpx.post(site + "/_api/contextinfo").json()["FormDigestValue"]
+body = '''<Request xmlns="http://schemas.microsoft.com/sharepoint/clientquery/2009" SchemaVersion="15.0.0.0"
+ LibraryVersion="16.0.0.0" ApplicationName="test client"><Actions><ObjectPath Id="1" ObjectPathId="0" />
+ <Query Id="3" ObjectPathId="2"><Query SelectAllProperties="true"><Properties /></Query></Query></Actions>
+ <ObjectPaths><Constructor Id="0" TypeId="{d82117fb-e4aa-4ab8-b590-cb2be4b2f078}" />
+ <Method Id="2" ParentId="0" Name="CreateSession" /></ObjectPaths></Request>'''
+extra = '<Parameters><Parameter Type="Number">1</Parameter></Parameters></Method>'
+for text in (body, body.replace('Name="CreateSession" />', 'Name="CreateSession">' + extra)):
+    answer = httpx.post(site + "/_vti_bin/client.svc/ProcessQuery", content=text,
+                        headers={"Content-Type": "text/xml", "X-RequestDigest": digest})
+    assert answer.status_code == 200
+"""
+
+
+def _judge(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CONFORMANCE), "judge-client", "--report-dir", str(tmp_path), *arguments],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_client_run_writes_the_reports_of_a_server_run(tmp_path: Path) -> None:
+    done = _judge(tmp_path, "--", sys.executable, "-c", CLIENT)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    run = load_run(tmp_path / "results.json")  # schema-valid
+    assert run.header.role == "client" and run.header.http_requests == 3
+    failed = {c.id: c for c in run.cases if c.outcome == "failed"}
+    count = "ms-wmcsom/SP.WorkManagement.OM.UserOrderedSessionManager.CreateSession/client-parameter-count"
+    assert list(failed) == [count]
+    assert failed[count].message.startswith("1 of 2 request(s) fail it")
+    assert "▶ client-parameter-count" in failed[count].evidence[0].text
+    assert "0x" not in failed[count].evidence[0].text, "the form digest is redacted"
+    junit = etree.parse(str(tmp_path / "junit.xml"))
+    assert [c.get("name") for c in junit.iter("testcase") if c.find("failure") is not None] == [count]
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert count in html and "▶ client-parameter-count" in html
+    assert json.loads((tmp_path / "badge.json").read_text())["message"].startswith("fail")
+    coverage = json.loads((tmp_path / "coverage.json").read_text())["coverage"]
+    methods = next(r for r in coverage if (r["protocol"], r["kind"]) == ("ms-wmcsom", "methods"))
+    assert "SP.WorkManagement.OM.UserOrderedSessionManager.CreateSession" in methods["exercised"]
+    assert "SP.WorkManagement.OM.UserOrderedSession.CreateTask" in methods["missing"]
+
+
+def test_a_run_that_saw_no_request_is_hollow(tmp_path: Path) -> None:
+    done = _judge(tmp_path, "--time-limit", "0.5")
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["verdict"]["hollow"] == ["no case was judged"] and results["role"] == "client"
+
+
+def test_a_client_that_cannot_start_is_a_usage_error(tmp_path: Path) -> None:
+    done = _judge(tmp_path, "--", str(tmp_path / "no-such-client"))
+    assert done.returncode == 2 and "cannot start the client" in done.stderr
+    assert "Traceback" not in done.stderr
