@@ -12,7 +12,6 @@ hollow run, 2 usage).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -22,45 +21,14 @@ from pathlib import Path
 
 import click
 
-from conformance import __version__
-from conformance.clientjudge.ledger import Ledger
+from conformance.clientjudge.report import client_run, write_reports
 from conformance.clientjudge.serve import JudgingServer
-from conformance.report import publish
-from conformance.report.junit import write_junit
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import DEFAULT_GATE, GATES
-from conformance.results import Run, RunHeader, invocation
 from conformance.runner.signals import signals_as_interrupt
-from conformance.spec.data import spec_digests
 
 SITE_PATH = "/sites/judged"
 URL_VARIABLE = "CONFORMANCE_JUDGE_URL"
-COVERAGE = "coverage.json"
-
-
-def client_run(ledger: Ledger, site: str, started: dt.datetime, fail_on: str, stopped: str = "") -> Run:
-    """The run a ledger holds, as a server run's results are kept (its role: client)."""
-    header = RunHeader(
-        target=f"client of {site}", started=started.isoformat(),
-        duration_s=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 3), seed=0,
-        suite_version=__version__, http_requests=ledger.requests, checks_run=ledger.checks,
-        answers={"total": ledger.judged}, spec_versions=spec_digests(), fail_on=fail_on, aborted=stopped,
-        command=invocation(), role="client",
-    )  # fmt: skip
-    return Run(header, ledger.cases())
-
-
-def write_reports(run: Run, ledger: Ledger, folder: Path) -> int:
-    """The report files, the summary on the terminal; the verdict's exit code."""
-    folder.mkdir(parents=True, exist_ok=True)
-    coverage = [row.to_json() for row in ledger.coverage()]
-    (folder / COVERAGE).write_text(json.dumps({"coverage": coverage}, indent=1) + "\n", encoding="utf-8")
-    verdict = publish(run, folder)
-    write_junit(folder / "junit.xml", run.cases, "csom-conformance-client")
-    for line in summary_lines(run, verdict):
-        click.secho(line.text, fg=line.colour, bold=line.colour is not None)
-    click.echo(f"reports in {folder}")
-    return verdict.exit_code
 
 
 def _wait(client: tuple[str, ...], site: str, limit: float | None) -> str:
@@ -117,5 +85,8 @@ def judge_client_command(
         except KeyboardInterrupt:
             stopped = ""  # the user's way of saying the client is done
         run = client_run(server.ledger, site, started, fail_on, stopped)
-        code = write_reports(run, server.ledger, report_dir)
-    sys.exit(code)
+        verdict = write_reports(run, server.ledger.coverage(), report_dir)
+    for line in summary_lines(run, verdict):
+        click.secho(line.text, fg=line.colour, bold=line.colour is not None)
+    click.echo(f"reports in {report_dir}")
+    sys.exit(verdict.exit_code)

@@ -1,7 +1,8 @@
 """``conformance interop``: run real CSOM clients against a target, print a table, write interop.json.
 
-Exit codes as for every command: 0 every scenario passed; 1 some failed or could not run;
-2 usage or configuration error (bad option, Node.js or the interop project missing).
+Exit codes as for every command: 0 every scenario passed (and, against the embedded servers, the
+client's requests conform); 1 some failed or could not run; 2 usage or configuration error (bad
+option, Node.js or the interop project missing).
 """
 
 from __future__ import annotations
@@ -9,12 +10,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from conformance.clientjudge.report import write_reports
 from conformance.interop.report import render_table, write_report
+from conformance.interop.results import ClientRun
 from conformance.interop.runner import BUILDS, InteropUnavailable, find_setup, run
+from conformance.report.baseline import load_baseline
+
+DELIBERATE = Path(__file__).with_name("deliberate.toml")
 
 
 @click.group()
@@ -83,16 +90,30 @@ def _execute(
     except InteropUnavailable as exc:
         raise click.UsageError(str(exc)) from None
     runs = run(setup, client, builds, target=target, token=token, scenarios=scenarios)
-    click.echo(render_table(runs))
     try:
+        runs = [_judged_report(r, report_dir) for r in runs]
         path = write_report(report_dir, runs)
     except OSError as exc:
         raise click.UsageError(
             f"--report-dir {report_dir}: cannot write there ({exc.strerror or exc})"
         ) from None
+    click.echo(render_table(runs))
     click.echo(f"wrote {path}")
     _refresh_report(report_dir)
-    sys.exit(0 if all(r.outcome == "passed" for r in runs) else 1)
+    conformant = all(r.requests.verdict.conformant for r in runs if r.requests and r.requests.verdict)
+    sys.exit(0 if conformant and all(r.outcome == "passed" for r in runs) else 1)
+
+
+def _judged_report(client_run: ClientRun, report_dir: Path) -> ClientRun:
+    """The client report of the requests a run sent (an embedded target judged them), written to
+    ``report_dir/clients/<client>[-<build>]``; the requests the scenarios send wrong on purpose
+    (deliberate.toml) are known failures there."""
+    judged = client_run.requests
+    if judged is None:
+        return client_run
+    folder = report_dir / "clients" / "-".join(filter(None, (client_run.client, client_run.build)))
+    verdict = write_reports(judged.run, judged.coverage, folder, load_baseline(DELIBERATE))
+    return replace(client_run, requests=replace(judged, report=str(folder), verdict=verdict))
 
 
 def _refresh_report(report_dir: Path) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.interop.results import SCENARIO_OUTCOMES, ClientRun, ScenarioResult
+from conformance.interop.results import SCENARIO_OUTCOMES, ClientRun, JudgedRequests, ScenarioResult
 
 FORMAT = "csom-conformance/interop/1"
 SCHEMA_PATH = Path(__file__).with_name("interop.schema.json")
@@ -64,7 +64,20 @@ def run_json(run: ClientRun) -> dict[str, Any]:
         "error": run.error,
         "duration_s": round(run.duration_s, 3),
         "scenarios": [_scenario_json(s) for s in run.scenarios],
+        "requests": _requests_json(run.requests),
     }
+
+
+def _requests_json(judged: JudgedRequests | None) -> dict[str, Any] | None:
+    """The judge's verdict on the requests the client sent, and where its report is."""
+    if judged is None or judged.verdict is None:
+        return None
+    verdict = judged.verdict
+    return {
+        "report": judged.report, "conformant": verdict.conformant, "exit_code": verdict.exit_code,
+        "cases": len(judged.run.cases), "requests": judged.run.header.http_requests,
+        "failed": list(verdict.new_failures), "known": list(verdict.known),
+    }  # fmt: skip
 
 
 def report_json(runs: Sequence[dict[str, Any]], generated: dt.datetime) -> dict[str, Any]:
@@ -120,7 +133,14 @@ def render_table(runs: Sequence[ClientRun], *, details: int = 5) -> str:
         name.ljust(width) + "".join(cells.get((c, name), "-").ljust(8) for c in columns) for name in names
     ]
     lines.append("time (s)".ljust(width) + "".join(f"{r.duration_s:.1f}".ljust(8) for r in runs))
+    judged = [_requests_cell(r.requests) for r in runs]
+    if any(judged):
+        lines.append("requests".ljust(width) + "".join(cell.ljust(8) for cell in judged))
     for run in runs:
+        if run.requests and run.requests.verdict and run.requests.verdict.new_failures:
+            lines.append(
+                f"[{run.column}] requests not conformant: {', '.join(run.requests.verdict.new_failures)}"
+            )
         if run.error:
             lines.append(f"[{run.column}] could not run: {run.error}")
         for scenario in run.scenarios:
@@ -132,3 +152,10 @@ def render_table(runs: Sequence[ClientRun], *, details: int = 5) -> str:
                 for c in scenario.failures[:details]
             ]
     return "\n".join(lines)
+
+
+def _requests_cell(judged: JudgedRequests | None) -> str:
+    """The judge's word on a client's requests, in a column of the table."""
+    if judged is None or judged.verdict is None:
+        return ""
+    return "ok" if judged.verdict.conformant else "FAIL"

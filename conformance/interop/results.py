@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from conformance.clientjudge.ledger import CoverageRow
+from conformance.report.verdict import Verdict
+from conformance.results import Run
+
 ScenarioOutcome = Literal["passed", "failed", "error"]
 SCENARIO_OUTCOMES: tuple[ScenarioOutcome, ...] = ("passed", "failed", "error")
 
@@ -53,6 +57,16 @@ class ScenarioResult:
 
 
 @dataclass(frozen=True)
+class JudgedRequests:
+    """What the judge made of the requests the client sent (an embedded target judges them)."""
+
+    run: Run
+    coverage: tuple[CoverageRow, ...]
+    report: str = ""  # the folder its report was written to
+    verdict: Verdict | None = None  # once the report is written
+
+
+@dataclass(frozen=True)
 class ClientRun:
     """One driver process: a client (and JSOM build) against one target."""
 
@@ -65,6 +79,7 @@ class ClientRun:
     duration_s: float = 0.0
     error: str | None = None
     scenarios: tuple[ScenarioResult, ...] = field(default_factory=tuple)
+    requests: JudgedRequests | None = None
 
     @property
     def outcome(self) -> ScenarioOutcome:

@@ -3,11 +3,13 @@
 Each JSOM build runs in its own Node process (JSOM lives in a process's globals). Against the
 embedded reference server every process gets a server of its own, so the builds run at the
 same time without sharing a user's data; against any other target they run one after the
-other, since they all act as the same user there.
+other, since they all act as the same user there. The embedded servers judge the requests each
+client sends (conformance.clientjudge): a run carries what the judge made of them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -15,10 +17,12 @@ import subprocess
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from conformance.interop.results import ClientRun, from_driver
+from conformance.clientjudge.report import client_run
+from conformance.clientjudge.serve import JudgingServer
+from conformance.interop.results import ClientRun, JudgedRequests, from_driver
 
 INTEROP_DIR = Path(__file__).resolve().parents[2] / "interop"
 BUILDS = ("2013", "2016", "2019", "spo")
@@ -128,6 +132,11 @@ def run_jobs(setup: Setup, jobs: Sequence[Job], *, timeout: float = DRIVER_TIMEO
     return [_finish(job, process, deadline) for job, process in started]
 
 
+def _judged(server: JudgingServer, site: str, started: dt.datetime) -> JudgedRequests:
+    """The requests the client sent to an embedded server, as the judge saw them."""
+    return JudgedRequests(client_run(server.ledger, site, started), tuple(server.ledger.coverage()))
+
+
 def run(
     setup: Setup,
     client: str,
@@ -140,15 +149,18 @@ def run(
 ) -> list[ClientRun]:
     """Runs `client` once per build against `target`, or against embedded reference servers."""
     if target is None:
-        from conformance.server import ReferenceServer
-
         with ExitStack() as stack:
-            servers = [stack.enter_context(ReferenceServer()) for _ in builds]
+            servers = [stack.enter_context(JudgingServer()) for _ in builds]
             jobs = [
                 Job(client, server.url + SITE_PATH, build, embedded=True, scenarios=tuple(scenarios))
                 for server, build in zip(servers, builds, strict=True)
             ]
-            return run_jobs(setup, jobs, timeout=timeout)
+            started = dt.datetime.now(dt.UTC)
+            runs = run_jobs(setup, jobs, timeout=timeout)
+            return [
+                replace(run, requests=_judged(server, job.site_url, started))
+                for run, server, job in zip(runs, servers, jobs, strict=True)
+            ]
     runs: list[ClientRun] = []
     for build in builds:
         runs += run_jobs(setup, [Job(client, target, build, token, False, tuple(scenarios))], timeout=timeout)
