@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from conformance.clientjudge.calendar import judge_calendar
 from conformance.clientjudge.csom import judge_process_query
 from conformance.clientjudge.evidence import evidence
 from conformance.clientjudge.judgement import Judgement
@@ -19,6 +20,7 @@ from conformance.results import MOST_EVIDENCE, CaseResult, Evidence
 # path ending (lower case) -> how a request there is judged; requests elsewhere are answered only
 JUDGES: dict[str, Callable[[Observed], list[Judgement]]] = {
     "/_vti_bin/client.svc/processquery": judge_process_query,
+    "/api/tasks/calendar": judge_calendar,
 }
 EXERCISED = frozenset({"client-member-known", "client-type-known", "client-enum-value"})
 
@@ -150,4 +152,9 @@ _EXPECTED = {
     "client-parameter-types": "each parameter of the type its table gives, in order",
     "client-enum-value": "a number of the enumeration's values",
     "client-property-access": "a read-write property",
+    "client-parameter-known": "only the parameters of the table",
+    "client-parameter-required": "every required parameter",
+    "client-parameter-format": "the parameter's text as servers read it",
+    "client-accept": "an Accept the content types of the spec satisfy",
+    "client-credentials": "credentials (an access token)",
 }

@@ -43,6 +43,7 @@ class Client:
     headers: dict[str, str | None] = field(default_factory=dict)  # None: the header is left out
     method: str = "POST"
     body: bytes | None = None  # instead of a capture
+    path: str = PROCESS_QUERY
 
     def request(self) -> tuple[str, bytes, dict[str, str]]:
         body = (
@@ -60,7 +61,7 @@ class Broken:
     caught: str  # the case that must fail
     section: str
     level: str = "must"
-    control: bytes | None = None  # the request unbroken (default: the capture as it is)
+    control: Client | None = None  # the request unbroken (default: the capture as it is)
 
 
 def _sub(pattern: str, replacement: str) -> Callable[[bytes], bytes]:
@@ -256,7 +257,44 @@ BROKEN = [
         Client("a read-only property set", "", body=_write("Published", True)),
         "ms-spwfcsom/SP.WorkflowServices.WorkflowDefinition.Published/client-property-access",
         "3.1.5.1.1.1.11",
-        control=_write("DisplayName", "ccjudge"),
+        control=Client("unbroken", "", body=_write("DisplayName", "ccjudge")),
+    ),
+]
+CALENDAR = "/sites/judged/api/Tasks/Calendar"
+CALENDAR_HEADERS = {"Accept": "application/json", "Authorization": "Bearer {token}", "X-RequestDigest": None,
+                    "Content-Type": None}  # fmt: skip
+
+
+def _calendar(name: str, query: str, **headers: str | None) -> Client:
+    return Client(name, "", body=b"", method="GET", path=f"{CALENDAR}?{query}",
+                  headers={**CALENDAR_HEADERS, **headers})  # fmt: skip
+
+
+GOOD_PERIOD = "from=2026-01-01&to=2026-01-31&includeTasks=true"
+CAL = "contactslaw-calendar/Calendar"
+BROKEN += [
+    Broken(_calendar("no to", "from=2026-01-01"), CAL + ".to/client-parameter-required", "Parameters"),
+    Broken(
+        _calendar("a date as the US writes it", "from=01/31/2026&to=2026-02-01"),
+        CAL + ".from/client-parameter-format",
+        "Parameters",
+        "should",
+    ),
+    Broken(
+        _calendar("a parameter the table lacks", GOOD_PERIOD + "&fields=all"),
+        CAL + "/client-parameter-known",
+        "Parameters",
+        "should",
+    ),
+    Broken(
+        _calendar("an Accept the spec cannot satisfy", GOOD_PERIOD, Accept="image/png"),
+        CAL + "/client-accept",
+        "Body",
+    ),
+    Broken(
+        _calendar("no credentials", GOOD_PERIOD, Authorization=None),
+        CAL + "/client-credentials",
+        "Status Codes",
     ),
 ]
 BENIGN = [
@@ -303,21 +341,25 @@ def _judged(server: JudgingServer, client: Client) -> dict[str, CaseResult]:
     ledger = server.reset()
     method, body, headers = client.request()
     headers = {k: v.replace("{token}", server.token or "") for k, v in headers.items()}
-    httpx.request(method, server.url + PROCESS_QUERY, content=body, headers=headers, timeout=10)
+    httpx.request(method, server.url + client.path, content=body, headers=headers, timeout=10)
     assert ledger.requests == 1  # judged before the answer's last byte: nothing to wait for
     return {case.id: case for case in ledger.cases()}
 
 
 @pytest.mark.parametrize("broken", [pytest.param(b, id=b.client.name) for b in BROKEN])
 def test_a_broken_client_is_caught_at_its_section(server: JudgingServer, broken: Broken) -> None:
-    control = _judged(server, Client("unbroken", broken.client.capture, body=broken.control))
+    unbroken = broken.control or Client("unbroken", broken.client.capture)
+    if broken.client.path.startswith(CALENDAR):
+        unbroken = _calendar("unbroken", GOOD_PERIOD)
+    control = _judged(server, unbroken)
     assert not [c.id for c in control.values() if c.outcome != "passed"], "the unbroken request must pass"
     case = _judged(server, broken.client)[broken.caught]
     assert (case.outcome, case.section, case.level) == ("failed", broken.section, broken.level), case.message
     assert case.violated == broken.caught.rsplit("/", 1)[1] and case.actual
     (shown,) = case.evidence
-    assert shown.text.startswith(f"{broken.client.method} {PROCESS_QUERY}") and "curl" in shown.curl
+    assert shown.text.startswith(f"{broken.client.method} {broken.client.path}") and "curl" in shown.curl
     assert "0x00,01 Jan" not in shown.text + shown.curl, "the form digest is a secret"
+    assert server.token not in shown.text + shown.curl, "so is the bearer token"
 
 
 @pytest.mark.parametrize("client", [pytest.param(c, id=c.name) for c in BENIGN])
