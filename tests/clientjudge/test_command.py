@@ -5,10 +5,13 @@ verdict. A run that saw no request is hollow."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
 from lxml import etree
 
 from conformance.results import load_run
@@ -72,3 +75,27 @@ def test_a_client_that_cannot_start_is_a_usage_error(tmp_path: Path) -> None:
     done = _judge(tmp_path, "--", str(tmp_path / "no-such-client"))
     assert done.returncode == 2 and "cannot start the client" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_judging_until_stopped_reports_what_came(tmp_path: Path, signum: int) -> None:
+    judge = subprocess.Popen(
+        [str(CONFORMANCE), "judge-client", "--report-dir", str(tmp_path), "--time-limit", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        announced = judge.stderr.readline() if judge.stderr else ""
+        site = announced.split("sent to ", 1)[1].split(" ", 1)[0]
+        body = (Path(__file__).parent / "settings.xml").read_text(encoding="utf-8")
+        headers = {"Content-Type": "text/xml", "X-RequestDigest": "0x0,1"}
+        answer = httpx.post(
+            site + "/_vti_bin/client.svc/ProcessQuery", content=body, headers=headers, timeout=10
+        )
+        assert answer.status_code == 200
+        judge.send_signal(signum)
+        out, err = judge.communicate(timeout=30)
+    finally:
+        judge.kill()
+    assert judge.returncode == 0, out + err
+    run = load_run(tmp_path / "results.json")
+    assert run.header.http_requests == 1 and run.cases and all(c.outcome == "passed" for c in run.cases)
