@@ -1,7 +1,8 @@
 """``conformance judge-client``: the reference server in judging mode, for as long as a client runs.
 
 It serves a site, answers every request as the reference server always does, and judges each one.
-With a client command (after ``--``) it runs it, the site's URL in ``CONFORMANCE_JUDGE_URL``, and
+With a client command (after ``--``) it runs it, the site's URL in ``CONFORMANCE_JUDGE_URL`` (and a
+bearer token the server accepts, which the REST calendar needs, in ``CONFORMANCE_JUDGE_TOKEN``), and
 stops when it ends; without one it judges until Ctrl-C, SIGTERM or ``--time-limit``. Then it writes
 the report files of a server run (``results.json`` with the role ``client``, ``report.html``,
 ``junit.xml``, the badge) and ``coverage.json`` (what of the protocols' tables the traffic named),
@@ -29,9 +30,10 @@ from conformance.runner.signals import signals_as_interrupt
 
 SITE_PATH = "/sites/judged"
 URL_VARIABLE = "CONFORMANCE_JUDGE_URL"
+TOKEN_VARIABLE = "CONFORMANCE_JUDGE_TOKEN"  # the server's bearer token: the REST calendar needs one
 
 
-def _wait(client: tuple[str, ...], site: str, limit: float | None) -> str:
+def _wait(client: tuple[str, ...], site: str, token: str, limit: float | None) -> str:
     """Until the client ends, or the time limit; "" when the client ended of itself."""
     deadline = time.monotonic() + limit if limit else None
     if not client:
@@ -39,7 +41,7 @@ def _wait(client: tuple[str, ...], site: str, limit: float | None) -> str:
             threading.Event().wait(0.2)
         return ""
     try:
-        process = subprocess.Popen(client, env={**os.environ, URL_VARIABLE: site})
+        process = subprocess.Popen(client, env={**os.environ, URL_VARIABLE: site, TOKEN_VARIABLE: token})
     except OSError as exc:
         raise click.UsageError(f"cannot start the client {client[0]!r}: {exc.strerror or exc}") from None
     try:
@@ -81,7 +83,7 @@ def judge_client_command(
         site = server.url + SITE_PATH
         click.echo(f"judging the requests sent to {site} ({URL_VARIABLE} for the client)", err=True)
         try:
-            stopped = _wait(client, site, time_limit)
+            stopped = _wait(client, site, server.token or "", time_limit)
         except KeyboardInterrupt:
             stopped = ""  # the user's way of saying the client is done
         run = client_run(server.ledger, site, started, fail_on, stopped)

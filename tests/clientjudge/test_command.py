@@ -31,6 +31,10 @@ for text in (body, body.replace('Name="CreateSession" />', 'Name="CreateSession"
     answer = httpx.post(site + "/_vti_bin/client.svc/ProcessQuery", content=text,
                         headers={"Content-Type": "text/xml", "X-RequestDigest": digest})
     assert answer.status_code == 200
+token = os.environ["CONFORMANCE_JUDGE_TOKEN"]
+answer = httpx.get(site + "/api/Tasks/Calendar?from=2026-01-01&to=2026-01-31",
+                   headers={"Authorization": "Bearer " + token, "Accept": "application/json"})
+assert answer.status_code == 200
 """
 
 
@@ -46,7 +50,8 @@ def test_a_client_run_writes_the_reports_of_a_server_run(tmp_path: Path) -> None
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     run = load_run(tmp_path / "results.json")  # schema-valid
-    assert run.header.role == "client" and run.header.http_requests == 3
+    assert run.header.role == "client" and run.header.http_requests == 4
+    assert any(c.id == "contactslaw-calendar/Calendar/client-credentials" for c in run.cases)
     failed = {c.id: c for c in run.cases if c.outcome == "failed"}
     count = "ms-wmcsom/SP.WorkManagement.OM.UserOrderedSessionManager.CreateSession/client-parameter-count"
     assert list(failed) == [count]
