@@ -122,6 +122,13 @@ def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[
     yield from request.config.stash[SESSION_KEY].target(run_options)
 
 
+@pytest.fixture(scope="session")
+def second_target(request: pytest.FixtureRequest, target: Target) -> Target | None:
+    """The server under test as a second user (the ``second_*`` settings; the embedded server's
+    second user), for the authorization cases; None without one (they skip, saying so)."""
+    return request.config.stash[SESSION_KEY].second_client
+
+
 @pytest.fixture
 def conformance_repeat(request: pytest.FixtureRequest) -> int:
     """Which repetition this is (``--repeat``): 0, 1, …"""

@@ -4,6 +4,7 @@ created at its end, and a time limit on each case's requests."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from conformance.case import RunOptions
 from conformance.drive.target import Credentials, Target
 from conformance.pytest._keys import ANSWERS_KEY, REQUESTS_KEY
 from conformance.pytest.shard import SHARD_KEY
-from conformance.runner.access import Access
+from conformance.runner.access import Access, redacting_both
 from conformance.runner.signals import signals_as_interrupt
 from conformance.runner.traffic import ObservedTarget
 
@@ -28,6 +29,7 @@ class TargetSession:
         self.way_in = way_in  # None: the embedded reference server
         self.case_timeout = case_timeout
         self.client: Target | None = None  # once the session has opened it
+        self.second_client: Target | None = None  # the same as a second user, when there is one
 
     def run_options(self) -> RunOptions:
         config = self.config
@@ -58,8 +60,9 @@ class TargetSession:
     def _opened(self, run_options: RunOptions) -> Iterator[Target]:
         config = self.config
         if self.way_in:
-            with self.way_in.target(ObservedTarget) as client:
-                self.client = client
+            second = self.way_in.second_target()
+            with self.way_in.target(ObservedTarget) as client, second or contextlib.nullcontext():
+                self.client, self.second_client = client, second
                 yield client
                 config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = (
                     client.requests_sent,
@@ -70,13 +73,20 @@ class TargetSession:
             return
         from conformance.server import ReferenceServer
 
-        with (
-            ReferenceServer(seed_data=True) as server,
-            ObservedTarget(server.url, credentials=Credentials.bearer(server.token)) as client,
-        ):
-            self.client = client
-            yield client
-            config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = client.requests_sent, dict(client.answers)
+        with ReferenceServer(seed_data=True) as server:
+            assert server.token and server.second_token  # an anonymous demo server makes both
+            second = Credentials.bearer(server.second_token)
+            first = redacting_both(Credentials.bearer(server.token), second)
+            with (
+                ObservedTarget(server.url, credentials=first) as client,
+                Target(server.url, credentials=redacting_both(second, first)) as self.second_client,
+            ):
+                self.client = client
+                yield client
+                config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = (
+                    client.requests_sent,
+                    dict(client.answers),
+                )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:

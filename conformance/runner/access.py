@@ -7,6 +7,11 @@ default environment variable, named like the reproduce commands' placeholders:
 ``CONFORMANCE_TOKEN``, ``CONFORMANCE_PASSWORD`` (and ``CONFORMANCE_USER`` for the login),
 ``CONFORMANCE_COOKIE``. Every problem is an :class:`AccessError` of one line that names the
 variable or file, never its content.
+
+A second identity (another user of the same target, for the authorization cases) is optional: it
+authenticates in the same mode, with ``second_*`` sources (default ``CONFORMANCE_SECOND_TOKEN``,
+``CONFORMANCE_SECOND_PASSWORD`` with ``CONFORMANCE_SECOND_USER``, ``CONFORMANCE_SECOND_COOKIE``);
+none given and the default variable unset, there is none. Its secrets are the first's to redact too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from conformance.drive.target import Connection, Credentials, Target
@@ -47,9 +52,21 @@ class Access:
     connection: Connection
     case_timeout: float
     mode: str  # the authentication mode in force
+    second: Credentials | None = None  # the second identity's, when one is configured
 
     def target(self, cls: type[Target] = Target) -> Target:
         return cls(self.url, rest_url=self.rest_url, credentials=self.credentials, connection=self.connection)
+
+    def second_target(self) -> Target | None:
+        """The same target as the second identity (None without one)."""
+        if self.second is None:
+            return None
+        return Target(
+            self.url,
+            rest_url=self.rest_url,
+            credentials=redacting_both(self.second, self.credentials),
+            connection=self.connection,
+        )
 
 
 def auth_mode(config: Config) -> str:
@@ -61,14 +78,20 @@ def auth_mode(config: Config) -> str:
     return given[0] if given else "none"
 
 
-def _source(config: Config, kind: str) -> tuple[str | None, str | None]:
-    """(environment variable, file) a setting names for a secret of ``kind``."""
-    return getattr(config, f"{kind}_env"), getattr(config, f"{kind}_file")
+def _source(config: Config, kind: str, who: str = "") -> tuple[str | None, str | None]:
+    """(environment variable, file) a setting names for a secret of ``kind`` (``who``: "" the first
+    identity's, "second_" the second's)."""
+    return getattr(config, f"{who}{kind}_env"), getattr(config, f"{who}{kind}_file")
 
 
-def read_secret(config: Config, mode: str, environ: Mapping[str, str]) -> str:
+def _default_source(mode: str, who: str) -> str:
+    return DEFAULT_SOURCES[mode].replace("CONFORMANCE_", "CONFORMANCE_" + who.upper(), 1)
+
+
+def read_secret(config: Config, mode: str, environ: Mapping[str, str], who: str = "") -> str:
     kind = SECRET_KINDS[mode]
-    variable, path = _source(config, kind)
+    variable, path = _source(config, kind, who)
+    kind = who + kind
     if variable and path:
         raise AccessError(f"the {kind} comes from {kind}_env or {kind}_file, not both")
     if path:
@@ -79,7 +102,7 @@ def read_secret(config: Config, mode: str, environ: Mapping[str, str]) -> str:
         if not value:
             raise AccessError(f"{kind}_file {path}: the file is empty")
         return value
-    variable = variable or DEFAULT_SOURCES[mode]
+    variable = variable or _default_source(mode, who)
     value = environ.get(variable, "").strip()
     if not value:
         raise AccessError(
@@ -94,22 +117,47 @@ def credentials(config: Config, environ: Mapping[str, str] = os.environ) -> tupl
     mode = auth_mode(config)
     if mode == "none":
         return mode, Credentials()
-    secret = read_secret(config, mode, environ)
+    return mode, _made(config, mode, environ, "")
+
+
+def second_credentials(
+    config: Config, mode: str, environ: Mapping[str, str] = os.environ
+) -> Credentials | None:
+    """The second identity's credentials in ``mode``, or None when none is configured."""
+    if mode == "none":
+        return None
+    variable, path = _source(config, SECRET_KINDS[mode], "second_")
+    if not (variable or path or environ.get(_default_source(mode, "second_"), "").strip()):
+        return None
+    return _made(config, mode, environ, "second_")
+
+
+def _made(config: Config, mode: str, environ: Mapping[str, str], who: str) -> Credentials:
+    secret = read_secret(config, mode, environ, who)
     if mode == "bearer":
-        return mode, Credentials.bearer(secret)
+        return Credentials.bearer(secret)
     if mode == "cookie":
-        return mode, Credentials.cookies(secret)
-    user = config.user or environ.get("CONFORMANCE_USER", "").strip()
+        return Credentials.cookies(secret)
+    login = f"{who}user"
+    user = getattr(config, login) or environ.get(f"CONFORMANCE_{login.upper()}", "").strip()
     if not user:
-        raise AccessError(f"auth {mode}: no login: set user (--user, CONFORMANCE_USER)")
+        raise AccessError(
+            f"auth {mode}: no login: set {login} (--{login.replace('_', '-')}, CONFORMANCE_{login.upper()})"
+        )
     if mode == "basic":
-        return mode, Credentials.basic(user, secret)
+        return Credentials.basic(user, secret)
     try:
-        return mode, Credentials.ntlm(user, secret)
+        return Credentials.ntlm(user, secret)
     except ImportError:
         raise AccessError(
             "auth ntlm needs the optional ntlm extra: pip install 'csom-conformance[ntlm]'"
         ) from None
+
+
+def redacting_both(mine: Credentials, other: Credentials | None) -> Credentials:
+    """One identity's credentials, redacting the other's secrets too: a target may echo either to
+    either, and the reports redact with the first identity's."""
+    return mine if other is None else replace(mine, secrets=(*mine.secrets, *other.secrets))
 
 
 def connection(config: Config) -> Connection:
@@ -135,5 +183,9 @@ def access(config: Config, environ: Mapping[str, str] = os.environ) -> Access:
     if not config.url:
         raise AccessError("no target URL")
     mode, found = credentials(config, environ)
+    second = second_credentials(config, mode, environ)
     case_timeout = config.case_timeout if config.case_timeout is not None else DEFAULT_CASE_TIMEOUT
-    return Access(config.url, config.rest_url, found, connection(config), case_timeout, mode)
+    made = connection(config)
+    return Access(
+        config.url, config.rest_url, redacting_both(found, second), made, case_timeout, mode, second
+    )

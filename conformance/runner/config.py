@@ -81,6 +81,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cookie_env", "target", str, "environment variable holding the Cookie header value "
             "(FedAuth=…; rtFa=…)"),
     Setting("cookie_file", "target", str, "file holding the Cookie header value"),
+    # a second user of the target, same mode (optional: the authorization cases skip without it)
+    Setting("second_user", "target", str, "the second identity's login (basic, ntlm)"),
+    Setting("second_token_env", "target", str, "variable holding the second identity's bearer token"),
+    Setting("second_token_file", "target", str, "file holding the second identity's bearer token"),
+    Setting("second_password_env", "target", str, "variable holding the second identity's password"),
+    Setting("second_password_file", "target", str, "file holding the second identity's password"),
+    Setting("second_cookie_env", "target", str, "variable holding the second identity's Cookie header"),
+    Setting("second_cookie_file", "target", str, "file holding the second identity's Cookie header value"),
     Setting("ca_bundle", "tls", str, "PEM file of the certificate authorities to trust "
             "(default: the system's)"),
     Setting("client_cert", "tls", str, "PEM file of a client certificate (and its key, unless client_key)"),
@@ -133,6 +141,13 @@ class Config:
     password_file: str | None = None
     cookie_env: str | None = None
     cookie_file: str | None = None
+    second_user: str | None = None
+    second_token_env: str | None = None
+    second_token_file: str | None = None
+    second_password_env: str | None = None
+    second_password_file: str | None = None
+    second_cookie_env: str | None = None
+    second_cookie_file: str | None = None
     ca_bundle: str | None = None
     client_cert: str | None = None
     client_key: str | None = None

@@ -52,5 +52,10 @@ class ReferenceServer(BackgroundServer):
         return self.app.state.token
 
     @property
+    def second_token(self) -> str | None:
+        """User 2's bearer token, the second identity of an anonymous demo server (else None)."""
+        return self.app.state.second_token
+
+    @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -127,7 +127,8 @@ def create_app(
     token; ``basic`` maps logins to passwords, ``cookies`` logins to FedAuth cookie values.
     With any of them every endpoint needs credentials; without, CSOM is anonymous and the REST
     calendar accepts a token generated here (``app.state.token``; None when only basic or cookie
-    credentials are configured). ``allowed_hosts``: the Host names accepted besides the loopback
+    credentials are configured), and with ``seed_data`` a second for user 2 (``app.state.second_token``,
+    else None). ``allowed_hosts``: the Host names accepted besides the loopback
     names (``*.example.com`` for a domain). ValueError for a login the directory lacks or an
     empty secret."""
     for pattern in allowed_hosts:
@@ -135,9 +136,13 @@ def create_app(
             raise ValueError(f"allowed host {pattern[:80]!r}: a name, or '*.domain' for a domain")
     users = {login: user_id for user_id, login, _ in seed.USERS}
     required = token is not None or bool(basic) or bool(cookies)
+    second_token = None
     if token is None and not required:
         token = os.urandom(18).hex()
-    accepted = credentials(users, token, basic=basic, cookies=cookies, required=required)
+        second_token = os.urandom(18).hex() if seed_data else None
+    accepted = credentials(
+        users, token, second_token=second_token, basic=basic, cookies=cookies, required=required
+    )
     db = Database(db_path, extra_schemas=_object_model_schemas())
     with db.transaction() as conn:
         seed.directory(conn)
@@ -156,6 +161,7 @@ def create_app(
     app.state.secret = os.urandom(32)
     app.state.credentials = accepted
     app.state.token = token
+    app.state.second_token = second_token
     app.state.digest_timeout = digest_timeout
     app.state.body_timeout = body_timeout
     app.state.version = __version__

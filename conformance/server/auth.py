@@ -6,7 +6,9 @@ whose secrets come from environment variables):
 - bearer: ``Authorization: Bearer <token>``, for user 1. On an anonymous server a token is
   generated at start-up unless one is given: the REST calendar needs credentials even there, as
   its spec answers 401 when the access token is missing. With only basic or cookie credentials
-  configured there is none (no credential the user was not told about);
+  configured there is none (no credential the user was not told about). An anonymous demo server
+  (``seed_data``) also generates one for user 2, the second identity of the suite's authorization
+  cases, so that a default run exercises them;
 - basic: ``Authorization: Basic base64(login:password)`` (RFC 7617), per configured user;
 - cookie: a ``FedAuth`` cookie (SharePoint's claims-authentication cookie), per configured user.
 
@@ -30,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 DEFAULT_USER = 1  # the first user of the directory; see seed.py
+SECOND_USER = 2  # the second identity of an anonymous demo server (bob)
 FEDAUTH = "FedAuth"
 REALM = "conformance"
 
@@ -68,12 +71,14 @@ def credentials(
     users: Mapping[str, int],
     token: str | None,
     *,
+    second_token: str | None = None,
     basic: Mapping[str, str] | None = None,
     cookies: Mapping[str, str] | None = None,
     required: bool,
 ) -> Credentials:
-    """Credentials from ``login -> secret`` maps; ValueError (naming the login, never the
-    secret) for an unknown login or an empty secret."""
+    """Credentials from ``login -> secret`` maps (``token``: user 1's bearer token, ``second_token``
+    user 2's); ValueError (naming the login, never the secret) for an unknown login or an empty
+    secret."""
 
     def by_user(
         secrets: Mapping[str, str] | None, what: str, key: Callable[[str, str], str]
@@ -87,10 +92,11 @@ def credentials(
             table[key(login, secret)] = users[login]
         return table
 
-    if token is not None and not token:
+    if (token is not None and not token) or (second_token is not None and not second_token):
         raise ValueError("the bearer token is empty")
+    tokens = {t: user for t, user in ((token, DEFAULT_USER), (second_token, SECOND_USER)) if t}
     return Credentials(
-        {token: DEFAULT_USER} if token else {},
+        tokens,
         by_user(basic, "password", lambda login, password: f"{login}:{password}"),
         by_user(cookies, "cookie", lambda login, value: value),
         required,

@@ -87,6 +87,22 @@ def test_each_mode_authenticates_its_own_user(server):
         assert _own_tasks(alice, "bearer") == {"made with bearer"}
 
 
+def test_an_anonymous_demo_server_has_a_second_user_with_a_token_of_its_own():
+    with ReferenceServer(seed_data=True) as demo, ReferenceServer() as plain:
+        assert plain.second_token is None and len(plain.app.state.credentials.bearer) == 1
+        assert demo.second_token and demo.second_token != demo.token
+        with (
+            CsomClient(demo.url, headers={"Authorization": f"Bearer {demo.second_token}"}) as second,
+            CsomClient(demo.url, headers=demo.auth_headers) as first,
+        ):
+            assert _own_tasks(second, "the second token") == {"made with the second token"}
+            assert _own_tasks(first, "the first token") == {"made with the first token"}
+        assert (
+            call(demo, "calendar", headers={"Authorization": f"Bearer {demo.second_token}"}).status_code
+            == 200
+        )
+
+
 def test_basic_and_cookie_callers_need_a_form_digest_bearer_callers_do_not(server):
     request, _ = read_tasks()
     xml = to_xml(request)
