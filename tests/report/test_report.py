@@ -193,7 +193,7 @@ def test_report_with_thousands_of_cases_renders_fast_and_stays_small() -> None:
     html = render(_run(*cases), judge(_run(*cases)))
     assert time.perf_counter() - started < 2.0
     assert len(html) < 15_000_000  # exchanges are cut, and only the first failures show them
-    assert html.count('<details class="c"') == 1000
+    assert html.count('<section class="c"') == 1000 == html.count('<td class="lvl">')
 
 
 def test_merge_joins_shards_and_refuses_overlaps(tmp_path: Path) -> None:

@@ -108,15 +108,14 @@ def test_schema_refuses_malformed_counts(tmp_path: Path, counts: dict[str, int])
 def test_report_html_shows_the_table_and_what_is_not_verified() -> None:
     run = Run(HEADER, (_case(FORBIDDEN, "failed"),))
     html = render(run, judge(run))
-    table = html[
-        html.index("<h2>Requirements</h2>") : html.index("<h2>", html.index("<h2>Requirements</h2>") + 1)
-    ]
+    start = html.index('<h2 id="requirements">Requirements</h2>')
+    table = html[start : html.index("<h2", start + 1)]
     totals = _totals()["contactslaw-calendar"]
     assert '<th>contactslaw-calendar</th><td class="num">0</td><td class="num">1</td>' in table
     assert f'<td class="num">{totals["testable"]}</td><td class="num">{totals["total"]}</td>' in table
     assert "<code>cal-c322b954</code> Status Codes MUST — failed:" in table
     assert "403 Forbidden: User does not have permission to view the calendar." in table
-    assert html.index("<h2>Requirements</h2>") < html.index("<h2>Matrix</h2>")  # near the top
+    assert start < html.index('<h2 id="matrix">Matrix</h2>')  # near the top
 
 
 def test_report_html_escapes_statements() -> None:
