@@ -20,10 +20,11 @@ from conformance.results import Run, write_results
 REPORT_FILES = ("results.json", "junit.xml", "report.html", "badge.svg", "badge.json")
 
 
-def _interop(folder: Path) -> dict | None:
-    """``conformance interop``'s results in the same folder, for the report's interop table."""
+def _beside(folder: Path, name: str) -> dict | None:
+    """Another command's results in the same folder, for a table of the report: ``conformance
+    interop``'s interop.json, ``conformance judge-client``'s coverage.json."""
     try:
-        return json.loads((folder / "interop.json").read_text(encoding="utf-8"))
+        return json.loads((folder / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -35,7 +36,10 @@ def publish(run: Run, folder: Path | None, baseline: Baseline | None = None) -> 
         folder.mkdir(parents=True, exist_ok=True)
         header = {**asdict(run.header), "verdict": verdict.to_json()}
         write_results(folder / "results.json", header, run.cases)
-        (folder / "report.html").write_text(render(run, verdict, _interop(folder)), encoding="utf-8")
+        (folder / "report.html").write_text(
+            render(run, verdict, _beside(folder, "interop.json"), _beside(folder, "coverage.json")),
+            encoding="utf-8",
+        )
         (folder / "badge.svg").write_text(badge_svg(run, verdict), encoding="utf-8")
         (folder / "badge.json").write_text(json.dumps(badge_json(run, verdict)) + "\n", encoding="utf-8")
     return verdict

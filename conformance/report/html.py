@@ -32,6 +32,7 @@ from conformance.results import (
     summarize,
     totals,
 )
+from conformance.spec.coverage import COUNTS, unreachable
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 EVIDENCE_LIMIT = 6000  # characters of each exchange and each curl command shown
@@ -136,6 +137,29 @@ def _requirements(run: Run) -> Iterable[str]:
             r = trace.requirement
             yield f"<li><code>{escape(r.id)}</code> {escape(r.section)} {r.level} — {status}: "
             yield f"{escape(r.statement)}</li>"
+        yield "</ul></details>"
+
+
+def _section_coverage(run: Run) -> Iterable[str]:
+    """Per CSOM protocol, its type and enum-value sections checked, failed, unreachable (with the
+    reasons) and skipped."""
+    counts = summarize(run.cases).sections
+    if not counts:
+        return
+    yield '<h2 id="sections">Types and enum values</h2>'
+    yield "<p>A section is checked when a case naming it passed; unreachable when no request can "
+    yield "reach it (specs/traceability.toml says why, below).</p>"
+    yield "<table><tr><th>protocol</th><th>sections</th>" + "".join(f"<th>{k}</th>" for k in COUNTS)
+    yield "</tr>"
+    for protocol, kinds in counts.items():
+        for kind, tally in kinds.items():
+            cells = "".join(f'<td class="num">{tally[k]}</td>' for k in COUNTS)
+            yield f"<tr><th>{escape(protocol)}</th><td>{kind}</td>{cells}</tr>"
+    yield "</table>"
+    for protocol in counts:
+        listed = unreachable(protocol)
+        yield f"<details><summary>{escape(protocol)}: unreachable sections, {len(listed)}</summary><ul>"
+        yield from (f"<li>{escape(s)} ({kind}): {escape(reason)}</li>" for s, kind, reason in listed)
         yield "</ul></details>"
 
 
@@ -287,7 +311,34 @@ def _nav(run: Run) -> str:
     return "<nav>" + "".join(f'<a href="#{anchor}">{escape(name)}</a>' for anchor, name in links) + "</nav>"
 
 
-def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None) -> str:
+def _coverage(document: Mapping[str, Any] | None) -> Iterable[str]:
+    """What of the protocols' tables a client's requests named (``conformance judge-client``'s
+    coverage.json): counts per protocol and kind, and the items never touched."""
+    rows = (document or {}).get("coverage") or []
+    if not rows:
+        return
+    yield '<h2 id="coverage">Coverage of the client\'s traffic</h2>'
+    yield "<p>The items of the protocols' tables the client's requests named; under each row, those they"
+    yield " never did.</p>"
+    yield "<table><tr><th>protocol</th><th>kind</th><th>exercised</th><th>of</th><th>never touched</th></tr>"
+    for row in rows:
+        done, left = row.get("exercised") or [], row.get("missing") or []
+        missing = ", ".join(map(str, left))
+        listed = f"<details><summary>{len(left)}</summary>{escape(missing)}</details>" if left else "–"
+        yield (
+            f"<tr><th>{escape(str(row.get('protocol')))}</th><td>{escape(str(row.get('kind')))}</td>"
+            f'<td class="num">{len(done)}</td><td class="num">{len(done) + len(left)}</td>'
+            f"<td>{listed}</td></tr>"
+        )
+    yield "</table>"
+
+
+def render(
+    run: Run,
+    verdict: Verdict,
+    interop: Mapping[str, Any] | None = None,
+    coverage: Mapping[str, Any] | None = None,
+) -> str:
     known = set(verdict.known)
     blocking = set(verdict.blocking)
     not_passed = sorted(
@@ -312,10 +363,12 @@ def render(run: Run, verdict: Verdict, interop: Mapping[str, Any] | None = None)
         "target.</p>",
         *_levels_table(run),
         *_requirements(run),
+        *_section_coverage(run),
         *_id_list("Known failures (in the baseline)", verdict.known),
         *_id_list("Newly passing (in the baseline, passed now)", verdict.newly_passing),
         *_id_list("Flaky (outcome flipped between repetitions)", verdict.flaky),
         *_interop(interop),
+        *_coverage(coverage),
         *_matrix(run, anchors, known),
         f'<h2 id="details">Cases not passed: details ({len(not_passed)})</h2>',
     ]  # fmt: skip

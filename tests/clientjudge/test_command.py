@@ -67,6 +67,8 @@ def test_a_client_run_writes_the_reports_of_a_server_run(tmp_path: Path) -> None
     methods = next(r for r in coverage if (r["protocol"], r["kind"]) == ("ms-wmcsom", "methods"))
     assert "SP.WorkManagement.OM.UserOrderedSessionManager.CreateSession" in methods["exercised"]
     assert "SP.WorkManagement.OM.UserOrderedSession.CreateTask" in methods["missing"]
+    coverage_table = html.split('id="coverage"', 1)[1].split("</table>", 1)[0]
+    assert "SP.WorkManagement.OM.UserOrderedSession.CreateTask" in coverage_table
 
 
 def test_a_run_that_saw_no_request_is_hollow(tmp_path: Path) -> None:
