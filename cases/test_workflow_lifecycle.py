@@ -5,12 +5,19 @@ suspend, resume, terminate, cancel, commands on finished instances) and their st
 
 The suite keeps a model of every object an example made and of the WorkflowStatus each instance
 may report (a set, in the order the host may move through it: a new instance may still be
-NotStarted, a canceled one Canceling). Every step sends its call and, in the same ProcessQuery,
-reads everything back (GetDefinition, GetSubscription, GetInstance, Enumerate, CountInstances,
-CountInstancesWithStatus, EnumerateInstancesForListItem / ForSite), so the target is compared
-with the model after each step at no extra round trip: the machine's invariant. A status that
+NotStarted, a canceled one Canceling). Steps are chained (conformance.drive.chain): each writes its
+call in its own exception scope into the pending request and is judged on its answer; the request
+goes out when a step needs an answer, at most one step per object in it, and ends reading
+everything back (GetDefinition, GetSubscription, GetInstance, Enumerate, CountInstances,
+CountInstancesWithStatus, EnumerateInstancesForListItem / ForSite), so the target is compared with
+the model after each step's change at no extra round trip: the machine's invariant. A status that
 disagrees is blamed on the step that set the expectation; the model then follows the target, so
 one wrong answer is not blamed again on the steps after it.
+
+SaveDefinition, PublishSubscription and the Start methods return the new object's GUID, a value the
+server makes up that no object path can stand for (PublishDefinition, GetSubscription, GetInstance
+take it as a parameter): those steps send the request, so that the machine knows the id before any
+step uses it. The other steps (saving again, publishing, the instance commands) chain.
 
 Every check is recorded at a *site* (a CaseMeta: section, item, level), one case each; the
 DraftVersion rule (3.1.5.1.1.1.14) is a MUST, everything else semantic, since the spec states
@@ -24,6 +31,7 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar, ParamSpec
 
 import pytest
@@ -32,6 +40,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.drive.chain import Chain, Judge
 from conformance.drive.lanes import run_lanes
 from conformance.drive.target import CsomReply, Target
 from conformance.drive.world import World
@@ -60,7 +69,8 @@ STATUS = statuses(CATALOGUE)  # WorkflowStatus number by name (3.1.5.12)
 STATUS_NAME = {number: name for name, number in STATUS.items()}
 # steps per example (the profile sets the examples): with ten, suspend-then-resume is rarely reached
 STEPS = 20
-MAX_DEFINITIONS, MAX_SUBSCRIPTIONS, MAX_INSTANCES = 3, 3, 6  # per example: each step reads them all
+MAX_DEFINITIONS, MAX_SUBSCRIPTIONS, MAX_INSTANCES = 3, 3, 6  # per example: each request reads them all
+CHAINED = 8  # most steps in one request
 GUID = CATALOGUE.schema_for("CSOM GUID")  # what SaveDefinition, PublishSubscription, Start… return
 
 # ------------------------------------------------------------------------------------------ sites
@@ -177,6 +187,10 @@ class Instance:
     on_item: bool
     allowed: tuple[str, ...]  # the statuses the target may report, in the order it may move through them
     site: CaseMeta  # blamed for a status outside ``allowed``: the step that set it, until read once
+    # a command on it was refused, or left another status than predicted, earlier in the request
+    # being judged: the later steps on it ran on a status the model does not know, so they are not
+    # judged, and the model takes the status read back at the request's end
+    doubted: bool = False
 
 
 @dataclass
@@ -289,8 +303,9 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         self.subscriptions: dict[uuid.UUID, Subscription] = {}
         self.instances: dict[uuid.UUID, Instance] = {}
         self.created = WorkflowWorld()  # what teardown removes
+        self.chain = Chain(self.run.target, CHAINED, closing=self._read_all)
 
-    # ---- one step: its calls, then everything read back, in one request
+    # ---- a request: its steps' calls, then everything read back
 
     def _counted(self, subscription_id: uuid.UUID, rotation: str) -> list[str | None]:
         """The counts a step asks for: all (CountInstances, and WithStatus NotSpecified), each status
@@ -299,7 +314,8 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         held = {s for i in self.instances.values() if i.subscription == subscription_id for s in i.allowed}
         return [None, *(s for s in STATUS if s in held or s in ("NotSpecified", rotation))]
 
-    def _read_all(self, builder: RequestBuilder, services: Services) -> Reads:
+    def _read_all(self, builder: RequestBuilder) -> Judge:
+        services = _services(builder)
         reads = Reads()
         rotation = list(STATUS)[next(self.run.numbers) % len(STATUS)]
         deployment, subscriptions, instances = (services[k] for k in (DEPLOYMENT, SUBSCRIPTIONS, INSTANCES))
@@ -329,11 +345,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             )
         if any(not i.on_item for i in self.instances.values()):
             reads.places[FOR_SITE] = _ask(builder, instances, "EnumerateInstancesForSite", fields=("Id",))
-        return reads
-
-    def _send(self, builder: RequestBuilder, services: Services) -> tuple[Answer, Reads]:
-        reads = self._read_all(builder, services)
-        return Answer(self.run, self.run.target.process_query(builder.build())), reads
+        return lambda reply: self._compare(Answer(self.run, reply), reads)
 
     # ---- comparing the target with the model (the machine's invariant, after every step)
 
@@ -363,6 +375,8 @@ class WorkflowLifecycle(RuleBasedStateMachine):
                 for instance in self.instances.values():
                     if instance.on_item == (site is FOR_ITEM):
                         answer.judge(site, checks.contains, found, str(instance.id), what="instances")
+        for instance in self.instances.values():
+            instance.doubted = False
 
     def _compare_definition(self, answer: Answer, definition: Definition, read: Read) -> None:
         value = answer.value(definition.site, read)
@@ -393,7 +407,11 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         value = answer.value(READ_STATUS, read)
         if value is None:
             return
-        self._judge_status(answer, instance, instance.site, value.get("Status"))
+        if instance.doubted:  # where the steps the target refused left it is not the model's to say
+            status = STATUS_NAME.get(value.get("Status"))
+            instance.allowed = (status,) if status else instance.allowed
+        else:
+            self._judge_status(answer, instance, instance.site, value.get("Status"))
         instance.site = READ_STATUS
         answer.judge(
             READ_SUBSCRIPTION_ID,
@@ -449,63 +467,77 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         what = f"count of {status or 'all'} instances of {subscription_id}"
         answer.judge(site, checks.one_of, counted, list(range(low, high + 1)), what=what)
 
-    # ---- steps
+    # ---- steps: each writes its calls (the builder last, for Chain) and returns how to judge them;
+    # a step the model predicts takes effect in the model as it is written (so the steps drawn after
+    # it see it), and its judge undoes that when the target refused it
 
-    def _save_new(self) -> None:
-        builder = RequestBuilder()
-        services = _services(builder)
+    def _save_new(self, builder: RequestBuilder) -> Judge:
         name = self.run.name("definition")
         with builder.exception_scope() as scope_id:
             definition = new_definition(builder, CATALOGUE, name)
-            call = builder.call(services[DEPLOYMENT], "SaveDefinition", definition)
-        answer, reads = self._send(builder, services)
-        if (definition_id := answer.returned_id(SAVED, (scope_id, call))) is not None:
-            self.definitions[definition_id] = Definition(definition_id, name)
-            self.created.definitions.append(definition_id)
-        self._compare(answer, reads)
+            call = builder.call(_services(builder)[DEPLOYMENT], "SaveDefinition", definition)
 
-    def _save_again(self, definition: Definition, version: str | None, stale: bool) -> None:
-        builder = RequestBuilder()
-        services = _services(builder)
+        def judge(reply: CsomReply) -> None:
+            if (definition_id := Answer(self.run, reply).returned_id(SAVED, (scope_id, call))) is not None:
+                self.definitions[definition_id] = Definition(definition_id, name)
+                self.created.definitions.append(definition_id)
+
+        return judge
+
+    def _save_again(
+        self, definition: Definition, version: str | None, stale: bool, builder: RequestBuilder
+    ) -> Judge:
         name = f"{definition.name} (stale)" if stale else self.run.name("definition")
         with builder.exception_scope() as scope_id:
             submitted = new_definition(builder, CATALOGUE, name, Id=definition.id, DraftVersion=version)
-            builder.call(services[DEPLOYMENT], "SaveDefinition", submitted)
-        answer, reads = self._send(builder, services)
+            builder.call(_services(builder)[DEPLOYMENT], "SaveDefinition", submitted)
+
+        before = (definition.name, definition.version_known, definition.site)
         if stale:
-            answer.judge(DRAFT_STALE, checks.scope_refused, answer.reply, scope_id)
             definition.site = DRAFT_KEPT  # the read-back must show the definition as it was
-        elif answer.ok(DRAFT_MATCHING, scope_id):
+        else:  # the model predicts the save taken
             definition.name, definition.version_known, definition.site = name, False, DRAFT_MATCHING
-        self._compare(answer, reads)
 
-    def _publish(self, definition: Definition) -> None:
-        builder = RequestBuilder()
-        services = _services(builder)
+        def judge(reply: CsomReply) -> None:
+            answer = Answer(self.run, reply)
+            if stale:
+                answer.judge(DRAFT_STALE, checks.scope_refused, answer.reply, scope_id)
+            elif not answer.ok(DRAFT_MATCHING, scope_id):
+                definition.name, definition.version_known, definition.site = before
+
+        return judge
+
+    def _publish(self, definition: Definition, builder: RequestBuilder) -> Judge:
         with builder.exception_scope() as scope_id:
-            builder.call(services[DEPLOYMENT], "PublishDefinition", definition.id)
-        answer, reads = self._send(builder, services)
-        if answer.ok(PUBLISHED, scope_id):
-            definition.published, definition.published_site = True, PUBLISHED_FLAG
-        self._compare(answer, reads)
+            builder.call(_services(builder)[DEPLOYMENT], "PublishDefinition", definition.id)
 
-    def _subscribe(self, definition: Definition, source: str) -> None:
-        builder = RequestBuilder()
-        services = _services(builder)
+        before = (definition.published, definition.published_site)
+        definition.published, definition.published_site = True, PUBLISHED_FLAG  # predicted
+
+        def judge(reply: CsomReply) -> None:
+            if not Answer(self.run, reply).ok(PUBLISHED, scope_id):
+                definition.published, definition.published_site = before
+
+        return judge
+
+    def _subscribe(self, definition: Definition, source: str, builder: RequestBuilder) -> Judge:
         name, source_id = self.run.name("subscription"), self.run.sources[source]
         with builder.exception_scope() as scope_id:
             subscription = new_subscription(builder, CATALOGUE, name, definition.id, source_id)
-            call = builder.call(services[SUBSCRIPTIONS], "PublishSubscription", subscription)
-        answer, reads = self._send(builder, services)
-        if (subscription_id := answer.returned_id(SUBSCRIBED, (scope_id, call))) is not None:
-            self.subscriptions[subscription_id] = Subscription(
-                subscription_id, definition.id, source, source_id, name
-            )
-            self.created.subscriptions.append(subscription_id)
-        self._compare(answer, reads)
+            call = builder.call(_services(builder)[SUBSCRIPTIONS], "PublishSubscription", subscription)
 
-    def _start(self, subscription: Subscription, method: str) -> None:
-        builder = RequestBuilder()
+        def judge(reply: CsomReply) -> None:
+            if (
+                subscription_id := Answer(self.run, reply).returned_id(SUBSCRIBED, (scope_id, call))
+            ) is not None:
+                self.subscriptions[subscription_id] = Subscription(
+                    subscription_id, definition.id, source, source_id, name
+                )
+                self.created.subscriptions.append(subscription_id)
+
+        return judge
+
+    def _start(self, subscription: Subscription, method: str, builder: RequestBuilder) -> Judge:
         services = _services(builder)
         on_item = subscription.source == "list"
         with builder.exception_scope() as scope_id:
@@ -515,12 +547,14 @@ class WorkflowLifecycle(RuleBasedStateMachine):
                 parent = builder.method(services[SUBSCRIPTIONS], "GetSubscription", subscription.id)
                 item = (self.run.item_id,) if on_item else ()
                 call = builder.call(services[INSTANCES], method, parent, *item, {})
-        answer, reads = self._send(builder, services)
-        accepts, status = STARTED[method]
-        if (instance_id := answer.returned_id(accepts, (scope_id, call))) is not None:
-            self.instances[instance_id] = Instance(instance_id, subscription.id, on_item, NEW, status)
-            self.created.instances.append(instance_id)
-        self._compare(answer, reads)
+
+        def judge(reply: CsomReply) -> None:
+            accepts, status = STARTED[method]
+            if (instance_id := Answer(self.run, reply).returned_id(accepts, (scope_id, call))) is not None:
+                self.instances[instance_id] = Instance(instance_id, subscription.id, on_item, NEW, status)
+                self.created.instances.append(instance_id)
+
+        return judge
 
     @staticmethod
     def _call(builder: RequestBuilder, services: Services, instance: Instance, command: Command) -> int:
@@ -530,33 +564,55 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             builder.call(services[INSTANCES], command.name, path)
         return scope_id
 
-    def _command(self, instance: Instance, command: Command) -> None:
-        builder = RequestBuilder()
+    def _command(self, instance: Instance, command: Command, builder: RequestBuilder) -> Judge:
+        """The command, then the status it left: several commands on one instance share a request."""
         services = _services(builder)
         scope_id = self._call(builder, services, instance, command)
-        answer, reads = self._send(builder, services)
-        if answer.ok(command.accepts, scope_id):
-            instance.allowed, instance.site = command.then, command.status
-        self._compare(answer, reads)
+        read = _ask(builder, services[INSTANCES], "GetInstance", instance.id, fields=("Status",))
+        before = (instance.allowed, instance.site)
+        instance.allowed, instance.site = command.then, command.status  # predicted
 
-    def _commands_on_finished(self, instance: Instance) -> None:
-        """Every command, each followed by a read of the status, in one request: accepted or
-        refused, none changes the status of a finished instance."""
-        builder = RequestBuilder()
+        def judge(reply: CsomReply) -> None:
+            answer = Answer(self.run, reply)
+            if instance.doubted:
+                instance.allowed = tuple(STATUS)  # until read back
+                return
+            if not answer.ok(command.accepts, scope_id):
+                instance.allowed, instance.site, instance.doubted = (*before, True)
+            elif (value := answer.value(command.status, read)) is not None:
+                # against this step's own prediction: a later step of the request may have moved the model on
+                status = STATUS_NAME.get(value.get("Status"), value.get("Status"))
+                what = f"Status of {instance.id}"
+                if not answer.judge(command.status, checks.one_of, status, command.then, what=what):
+                    # the model follows the target, and the later steps on it are not blamed
+                    instance.allowed = (status,) if status in STATUS else before[0]
+                    instance.site, instance.doubted = READ_STATUS, True
+
+        return judge
+
+    def _commands_on_finished(self, instance: Instance, builder: RequestBuilder) -> Judge:
+        """Every command, each followed by a read of the status: accepted or refused, none changes
+        the status of a finished instance."""
         services = _services(builder)
         reads = []
         for command in COMMANDS.values():
             self._call(builder, services, instance, command)
             read = _ask(builder, services[INSTANCES], "GetInstance", instance.id, fields=("Status",))
             reads.append((command, read))
-        answer, snapshot = self._send(builder, services)
-        for command, read in reads:
-            value = answer.value(command.finished, read)
-            if value is None or not self._judge_status(
-                answer, instance, command.finished, value.get("Status")
-            ):
-                break  # no longer finished: the commands after it are not judged here
-        self._compare(answer, snapshot)
+
+        def judge(reply: CsomReply) -> None:
+            answer = Answer(self.run, reply)
+            if instance.doubted:
+                instance.allowed = tuple(STATUS)  # until read back
+                return
+            for command, read in reads:
+                value = answer.value(command.finished, read)
+                if value is None or not self._judge_status(
+                    answer, instance, command.finished, value.get("Status")
+                ):
+                    break  # no longer finished: the commands after it are not judged here
+
+        return judge
 
     # ---- choosing
 
@@ -570,17 +626,20 @@ class WorkflowLifecycle(RuleBasedStateMachine):
     def _published(self, published: bool) -> list[Definition]:
         return [d for d in self.definitions.values() if d.published == published]
 
-    # ---- rules
+    # ---- rules: an object drawn is settled (the pending steps on it judged) before its step is
+    # written, and the step left out when a refusal undid what the model predicted
 
     @initialize()
     def prepare(self) -> None:
-        """Save, publish, subscribe and start once, so every example reaches the instance commands."""
-        self._save_new()
+        """Save, publish, subscribe and start once, so every example reaches the instance commands
+        (publish and subscribe in one request: the subscription names the definition's id)."""
+        self.chain.send(self._save_new)
         for definition in list(self.definitions.values()):
-            self._publish(definition)
-            self._subscribe(definition, "list" if "list" in self.run.sources else "site")
+            self.chain.add(partial(self._publish, definition))
+            source = "list" if "list" in self.run.sources else "site"
+            self.chain.send(partial(self._subscribe, definition, source))
         for subscription in list(self.subscriptions.values()):
-            self._start(subscription, START_METHODS[subscription.source][0])
+            self.chain.send(partial(self._start, subscription, START_METHODS[subscription.source][0]))
 
     def _saves(self) -> list[str]:
         kinds = ["new"] if len(self.definitions) < MAX_DEFINITIONS else []
@@ -593,35 +652,39 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         (one rule, so that the instance commands get most of the steps)."""
         kind = data.draw(st.sampled_from(self._saves()), label="save")
         if kind == "new":
-            self._save_new()
+            self.chain.send(self._save_new)
             return
         definition = data.draw(st.sampled_from(self._known()), label="definition")
+        self.chain.settle([definition.id])
+        if not definition.version_known:
+            return  # a save pending on it was taken: its DraftVersion is not known until read back
         # stale: a DraftVersion the target issued before (the real conflict), else one it never issued
         stale = sorted(v for v in definition.issued if v is not None and v != definition.version)
         versions = {"current": [definition.version], "stale": [*stale, f"{self.run.run_id}-never-issued"]}
         version = data.draw(st.sampled_from(versions[kind]), label="DraftVersion")
-        self._save_again(definition, version, stale=kind == "stale")
+        self.chain.add(partial(self._save_again, definition, version, kind == "stale"), [definition.id])
 
     @precondition(lambda self: self._published(False))
     @rule(data=st.data())
     def publish(self, data: st.DataObject) -> None:
-        self._publish(data.draw(st.sampled_from(self._published(False)), label="definition"))
+        definition = data.draw(st.sampled_from(self._published(False)), label="definition")
+        self.chain.settle([definition.id])
+        if not definition.published:
+            self.chain.add(partial(self._publish, definition), [definition.id])
 
     @precondition(lambda self: len(self.subscriptions) < MAX_SUBSCRIPTIONS and self._published(True))
     @rule(data=st.data())
     def subscribe(self, data: st.DataObject) -> None:
         definition = data.draw(st.sampled_from(self._published(True)), label="definition")
-        self._subscribe(
-            definition, data.draw(st.sampled_from(sorted(self.run.sources)), label="event source")
-        )
+        source = data.draw(st.sampled_from(sorted(self.run.sources)), label="event source")
+        self.chain.send(partial(self._subscribe, definition, source), [definition.id])
 
     @precondition(lambda self: self.subscriptions and len(self.instances) < MAX_INSTANCES)
     @rule(data=st.data())
     def start(self, data: st.DataObject) -> None:
         subscription = data.draw(st.sampled_from(list(self.subscriptions.values())), label="subscription")
-        self._start(
-            subscription, data.draw(st.sampled_from(START_METHODS[subscription.source]), label="method")
-        )
+        method = data.draw(st.sampled_from(START_METHODS[subscription.source]), label="method")
+        self.chain.send(partial(self._start, subscription, method))
 
     def _commands(self) -> dict[Command, list[Instance]]:
         """The instances each command applies to, by the model: suspend a Started instance, resume a
@@ -636,15 +699,21 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         command drawn first, so a resume is as likely as a suspend however many instances run)."""
         applicable = self._commands()
         command = data.draw(st.sampled_from(list(applicable)), label="command")
-        self._command(data.draw(st.sampled_from(applicable[command]), label="instance"), command)
+        instance = data.draw(st.sampled_from(applicable[command]), label="instance")
+        self.chain.add(partial(self._command, instance, command))
 
     @precondition(lambda self: self._settled(*FINISHED))
     @rule(data=st.data())
     def commands_on_finished(self, data: st.DataObject) -> None:
-        self._commands_on_finished(data.draw(st.sampled_from(self._settled(*FINISHED)), label="instance"))
+        instance = data.draw(st.sampled_from(self._settled(*FINISHED)), label="instance")
+        self.chain.add(partial(self._commands_on_finished, instance))
 
     def teardown(self) -> None:
-        self.run.leftovers += clean_up_workflow(self.run.target, CATALOGUE, self.created)
+        try:
+            self.chain.flush()
+        finally:
+            # no other case starts instances of the lane's subscriptions: it knows every one
+            self.run.leftovers += clean_up_workflow(self.run.target, CATALOGUE, self.created, others=False)
 
 
 # ------------------------------------------------------------------------------------------ cases

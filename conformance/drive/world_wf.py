@@ -406,15 +406,19 @@ def succeeded(reply: CsomReply, scope_id: int) -> bool:
 # ---------------------------------------------------------------------------------------- clean-up
 
 
-def clean_up_workflow(target: Target, catalogue: Catalogue, world: WorkflowWorld) -> list[str]:
+def clean_up_workflow(
+    target: Target, catalogue: Catalogue, world: WorkflowWorld, *, others: bool = True
+) -> list[str]:
     """Terminate the instances, delete the subscriptions and definitions (each in its own scope, in
-    that order), then read them back: what is still there (or still running) is returned. Never
-    raises."""
+    that order), then read them back, in the same request: what is still there (or still running)
+    is returned. ``others``: other cases may have started instances of the subscriptions, found
+    first. Never raises."""
     if not (world.definitions or world.subscriptions or world.instances):
         return []
     try:
         # other cases may have started instances of the run's subscriptions too: they block deleting
-        instances = list(dict.fromkeys([*world.instances, *_running(target, catalogue, world.subscriptions)]))
+        running = _running(target, catalogue, world.subscriptions) if others else []
+        instances = list(dict.fromkeys([*world.instances, *running]))
         builder = RequestBuilder()
         for instance_id in instances:  # an instance that already finished refuses: no matter
             with builder.exception_scope():
@@ -427,8 +431,8 @@ def clean_up_workflow(target: Target, catalogue: Catalogue, world: WorkflowWorld
             for object_id in ids:
                 with builder.exception_scope():
                     builder.call(service(builder, catalogue, kind), method, object_id)
-        target.process_query(builder.build())
-        return _still_there(target, catalogue, replace(world, instances=instances))
+        reads = _read_back(builder, catalogue, replace(world, instances=instances))
+        return _still_there(target.process_query(builder.build()), catalogue, reads)
     except Exception as exc:  # clean-up reports, it never fails the run
         return [f"workflow clean-up: {type(exc).__name__}: {exc}"]
 
@@ -491,8 +495,10 @@ def _running(target: Target, catalogue: Catalogue, subscriptions: list[uuid.UUID
     ]
 
 
-def _still_there(target: Target, catalogue: Catalogue, world: WorkflowWorld) -> list[str]:
-    builder = RequestBuilder()
+def _read_back(
+    builder: RequestBuilder, catalogue: Catalogue, world: WorkflowWorld
+) -> list[tuple[str, int, int]]:
+    """Every object of ``world`` read back, each in its own scope: (what, scope id, query id)."""
     reads: list[tuple[str, int, int]] = []
     for what, kind, method, ids, fields in (
         ("definition", "Deployment", "GetDefinition", world.definitions, ("Id",)),
@@ -505,7 +511,10 @@ def _still_there(target: Target, catalogue: Catalogue, world: WorkflowWorld) -> 
                 reads.append(
                     (f"{what} {object_id}", scope_id, builder.query(found, QuerySpec.select(*fields)))
                 )
-    reply = target.process_query(builder.build())
+    return reads
+
+
+def _still_there(reply: CsomReply, catalogue: Catalogue, reads: list[tuple[str, int, int]]) -> list[str]:
     running = {statuses(catalogue)[name] for name in RUNNING}
     left = []
     for what, scope_id, query_id in reads:
