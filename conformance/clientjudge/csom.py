@@ -11,7 +11,7 @@ a server refuses the request otherwise, ``should`` where only JSOM's behaviour b
 (an interop expectation: the content type, an ApplicationName).
 
 Benign by design: JSOM's ``Number`` for every integer and enum and .NET's ``Int32``/``Enum``; ``Null``
-for any parameter (JSOM sends it for Int32 parameters: capture ``session_createTask_nulls``); any
+for any parameter (JSOM sends it for Int32 parameters: erratum ``interop-jsom-null-int32``); any
 whitespace and attribute order; any four-part LibraryVersion; object paths in any document order.
 """
 

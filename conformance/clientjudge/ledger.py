@@ -61,9 +61,11 @@ class Ledger:
         path = request.path.rstrip("/").lower()
         judge = next((j for end, j in JUDGES.items() if path.endswith(end)), None)
         judgements = judge(request) if judge is not None else []
-        shown = {
-            j.id: evidence(request, j, self.base_url) for j in judgements if not j.passed
-        }  # built outside the lock: re-indenting a large body takes a while
+        with self._lock:  # the cases still short of evidence
+            full = {i for i, case in self._cases.items() if len(case.evidence) >= MOST_EVIDENCE}
+        wanted = {j.id for j in judgements if not j.passed and j.id not in full}
+        # built outside the lock: re-indenting a large body takes a while
+        shown = {j.id: evidence(request, j, self.base_url) for j in judgements if j.id in wanted}
         with self._lock:
             self.requests += 1
             self.judged += judge is not None
