@@ -21,6 +21,7 @@ from typing import Any, Literal
 import jsonschema
 
 from conformance.bounds import bounded, writable
+from conformance.spec.coverage import section_counts
 from conformance.spec.trace import Trace, load_trace
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -150,6 +151,8 @@ class RunSummary:
     requirements: dict[str, dict[str, int]] = field(default_factory=dict)
     suite_errors: int = 0
     not_applicable: int = 0  # skipped as not applicable: not in ``skipped``
+    # CSOM protocol -> types | enum-values -> checked, failed, unreachable, skipped, total sections
+    sections: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
 def _counts(cases: list[CaseResult] | tuple[CaseResult, ...]) -> dict[str, dict[str, int]]:
@@ -227,6 +230,11 @@ def summarize(cases: list[CaseResult] | tuple[CaseResult, ...]) -> RunSummary:
         flaky=counts["flaky"], by_protocol=by_protocol, suite_errors=counts[SUITE_ERROR],
         not_applicable=counts[NOT_APPLICABLE],
         requirements=requirement_counts(requirement_statuses(cases)),
+        sections=section_counts(
+            {c.protocol for c in cases},
+            {(c.protocol, c.section) for c in cases if c.outcome == "passed"},
+            {(c.protocol, c.section) for c in cases if c.outcome in NOT_PASSED},
+        ),
     )  # fmt: skip
 
 

@@ -174,3 +174,10 @@ def test_every_testable_requirement_is_verified(run: dict[str, Any]) -> None:
     assert set(counts) == {"ms-wmcsom", "ms-spwfcsom", "contactslaw-calendar"}
     for protocol, c in counts.items():
         assert (c["verified"], c["failed"]) == (c["testable"], 0), protocol
+
+
+def test_the_summary_counts_every_type_and_value_section_checked_or_unreachable(run: dict[str, Any]) -> None:
+    for protocol in FILES:
+        for kind, counts in run["summary"]["sections"][protocol].items():
+            assert (counts["failed"], counts["skipped"]) == (0, 0), (protocol, kind, counts)
+            assert counts["checked"] + counts["unreachable"] == counts["total"] > 0, (protocol, kind)
