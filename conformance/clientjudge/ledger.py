@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conformance.clientjudge.calendar import judge_calendar
-from conformance.clientjudge.csom import judge_process_query
+from conformance.clientjudge.csom import ITEM, PROCESSING, PROTOCOL, judge_process_query
 from conformance.clientjudge.evidence import evidence
 from conformance.clientjudge.judgement import Judgement
 from conformance.clientjudge.observed import Observed
@@ -55,12 +55,21 @@ class Ledger:
         self.judged = 0  # those of an endpoint the judge knows
         self.checks = 0
         self._cases: dict[str, _Case] = {}
+        self._failures: list[str] = []  # requests the judge itself failed on
         self._lock = threading.Lock()
 
     def observe(self, request: Observed) -> None:
         path = request.path.rstrip("/").lower()
         judge = next((j for end, j in JUDGES.items() if path.endswith(end)), None)
-        judgements = judge(request) if judge is not None else []
+        try:
+            judgements = judge(request) if judge is not None else []
+        except Exception as exc:  # a bug of the judge's own: the request is still answered, the run says so
+            with self._lock:
+                self.requests += 1
+                self._failures.append(
+                    f"{request.method} {request.path[:80]}: {type(exc).__name__}: {exc}"[:400]
+                )
+            return
         with self._lock:  # the cases still short of evidence
             full = {i for i, case in self._cases.items() if len(case.evidence) >= MOST_EVIDENCE}
         wanted = {j.id for j in judgements if not j.passed and j.id not in full}
@@ -83,7 +92,17 @@ class Ledger:
     def cases(self) -> tuple[CaseResult, ...]:
         with self._lock:
             cases = list(self._cases.values())
-        return tuple(_result(case) for case in cases)
+            failures = list(self._failures)
+        results = tuple(_result(case) for case in cases)
+        if not failures:
+            return results
+        unjudged = CaseResult(
+            id=f"{PROTOCOL}/{ITEM}/client-judged", protocol=PROTOCOL, section=PROCESSING, level="must",
+            item=ITEM, check="client-judged", outcome="suite-error",
+            message=f"the judge failed on {len(failures)} request(s), a defect of the suite; the first: "
+            + failures[0],
+        )  # fmt: skip
+        return (*results, unjudged)
 
     def exercised(self) -> set[str]:
         with self._lock:
