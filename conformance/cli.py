@@ -6,6 +6,7 @@ matches an erratum); 2 usage or configuration error (bad option, missing file).
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -256,6 +257,43 @@ main.add_command(__import__("conformance.report.commands", fromlist=["baseline"]
 main.add_command(__import__("conformance.report.commands", fromlist=["diff_command"]).diff_command)
 main.add_command(merge_command)
 main.add_command(__import__("conformance.clientjudge.command", fromlist=["x"]).judge_client_command)
+main.add_command(__import__("conformance.report.commands", fromlist=["x"]).reproduce_command)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--results", type=click.Path(path_type=Path, dir_okay=False), default=Path("reports/results.json"),
+    show_default=True, help="A run's results.json: its case NAME, or its cases that failed check NAME.",
+)  # fmt: skip
+def explain(name: str, results: Path) -> None:
+    """What a check verifies, where the spec says so, a typical cause and its fix. NAME: a check (as
+    a report's "violated" names it, e.g. json-schema) or the id of a case of the run's results."""
+    from conformance.judge.checks import CHECKS
+    from conformance.judge.explain import explanation_lines
+    from conformance.results import NOT_PASSED, ResultsError, load_run
+
+    try:
+        cases = load_run(results).cases if results.is_file() else ()
+    except ResultsError as exc:
+        raise click.UsageError(str(exc)) from None
+    case = next((c for c in cases if c.id == name), None)
+    if case is not None:
+        click.echo(f"{case.id}: {case.outcome} [{case.level.upper()} {case.section}]")
+        if case.message:
+            click.echo(f"  {case.message.splitlines()[0]}")
+        name = case.violated
+        if not name:
+            return
+    elif name not in CHECKS:
+        near = difflib.get_close_matches(name, [*CHECKS, *(c.id for c in cases)], n=3)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        raise click.UsageError(f"no check or case {name!r} ({hint}checks: {', '.join(sorted(CHECKS))})")
+    click.echo("\n".join(explanation_lines(name)))
+    failed = [c for c in cases if c.violated == name and c.outcome in NOT_PASSED]
+    if failed and case is None:
+        click.echo(f"failed in {results}: {len(failed)} case(s)")
+        click.echo("\n".join(f"  {c.id} [{c.level.upper()} {c.section}]" for c in failed[:20]))
 
 
 @main.command()

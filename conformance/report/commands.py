@@ -17,6 +17,7 @@ import click
 
 from conformance.report.baseline import baseline_toml
 from conformance.report.diff import diff_lines, diff_runs
+from conformance.report.reproduce import script
 from conformance.report.verdict import USAGE
 from conformance.results import NOT_PASSED, ResultsError, Run, load_run
 
@@ -91,3 +92,27 @@ def diff_command(old: Path, new: Path, fmt: str) -> None:
     else:
         click.echo("\n".join(diff_lines(diff)))
     sys.exit(1 if diff.regressions else 0)
+
+
+@click.command("reproduce")
+@click.argument("case_id", metavar="CASE")
+@click.option(
+    "--results", type=FILE, default=Path("reports/results.json"), show_default=True,
+    help="The run's results.json.",
+)  # fmt: skip
+@click.option("-o", "--output", type=FILE, default=None, help="Write the script here (default: stdout).")
+def reproduce_command(case_id: str, results: Path, output: Path | None) -> None:
+    """A case that did not pass, as a standalone shell script that re-sends its requests with curl
+    (credentials from the environment, as the report's commands take them)."""
+    run = _load(results)
+    case = next((c for c in run.cases if c.id == case_id), None)
+    if case is None or not case.evidence:
+        why = "no such case" if case is None else f"the case {case.outcome} with no request to re-send"
+        _fail(f"{case_id}: {why} in {results}")
+    text = script(case, str(results))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    output.chmod(0o755)
+    click.echo(f"wrote {output}: run it as sh {output}", err=True)

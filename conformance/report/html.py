@@ -275,6 +275,10 @@ def _failure(case: CaseResult, anchor: str, known: bool, with_evidence: bool) ->
     shown = case.evidence if with_evidence else ()
     for number, evidence in enumerate(shown, 1):
         yield f"<p>Reproduce ({number} of {len(shown)})</p><pre>{escape(_cut(evidence.curl))}</pre>"
+    if case.evidence:  # the same, as a script of its own, and what the check means
+        explain = f"; the check: <code>conformance explain {escape(case.violated)}</code>"
+        yield f"<p>As a script: <code>conformance reproduce {escape(case.id)} -o again.sh</code>"
+        yield f"{explain if case.violated else ''}</p>"
     if shown:
         yield f"<details><summary>The exchanges ({len(shown)})</summary>"
         yield from (f"<pre>{escape(_cut(evidence.text))}</pre>" for evidence in shown)
