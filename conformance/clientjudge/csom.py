@@ -210,7 +210,9 @@ def _judge_ids(root: etree._Element, verdicts: _Verdicts) -> bool:
     duplicate = None
     for element in _in_request(root):
         key = element.get("Id")
-        if key is not None and key in owners and duplicate is None:
+        if key is None:
+            continue
+        if key in owners and duplicate is None:
             duplicate = element
         owners.setdefault(key, element)
     unique = verdicts.request(
@@ -265,10 +267,8 @@ class _Members:
     def __init__(self, request: Request, root: etree._Element, verdicts: _Verdicts) -> None:
         self.request = request
         self.verdicts = verdicts
-        self.by_id = {
-            e.get("Id"): e
-            for e in _in_request(root)
-            if e.get("Id") is not None and _local(e) not in VALUE_TAGS
+        self.by_id = {  # by number: the parser reads Id="007" as 7
+            int(e.get("Id")): e for e in _in_request(root) if (e.get("Id") or "").isdecimal()
         }
         self.types: dict[int, SpecType | None] = {}
 
@@ -289,7 +289,7 @@ class _Members:
                 self._type_id(action.type_id, action.id, static=action.name)
 
     def _element(self, node_id: int) -> etree._Element | None:
-        return self.by_id.get(str(node_id))
+        return self.by_id.get(node_id)
 
     def _type_of(self, path_id: int) -> SpecType | None:
         chain = []
