@@ -29,6 +29,8 @@ class TargetSession:
         self.way_in = way_in  # None: the embedded reference server
         self.case_timeout = case_timeout
         self.client: Target | None = None  # once the session has opened it
+        self.run_id = ""  # once a --target is open for writing: whose objects its sweep removes
+        self.before_clean_up: list[str] = []  # the run's objects on the target when Ctrl-C came
         self.second_client: Target | None = None  # the same as a second user, when there is one
 
     def run_options(self) -> RunOptions:
@@ -54,7 +56,7 @@ class TargetSession:
         """The target, open until the session ends; then (a failed, interrupted or SIGTERMed session
         too) whatever carries the run id in its name is removed from a ``--target``
         (conformance.drive.world.sweep)."""
-        with signals_as_interrupt():
+        with signals_as_interrupt(self._note_objects):
             yield from self._opened(run_options)
 
     def _opened(self, run_options: RunOptions) -> Iterator[Target]:
@@ -63,13 +65,14 @@ class TargetSession:
             second = self.way_in.second_target()
             with self.way_in.target(ObservedTarget) as client, second or contextlib.nullcontext():
                 self.client, self.second_client = client, second
+                self.run_id = "" if run_options.read_only else run_options.run_id
                 yield client
                 config.stash[REQUESTS_KEY], config.stash[ANSWERS_KEY] = (
                     client.requests_sent,
                     dict(client.answers),
                 )
                 if not run_options.read_only:
-                    _sweep(client, run_options.run_id)
+                    _sweep(config, client, run_options.run_id, self.before_clean_up)
             return
         from conformance.server import ReferenceServer
 
@@ -87,6 +90,21 @@ class TargetSession:
                     client.requests_sent,
                     dict(client.answers),
                 )
+
+    def _note_objects(self) -> None:
+        """Ctrl-C or SIGTERM, before the cases' own clean-ups run: the run's objects on the target now
+        (on a connection of its own: the session's may be mid-request), so that the session can say
+        at its end what the clean-ups and the sweep removed."""
+        if self.way_in is None or not self.run_id:
+            return
+        from conformance.drive.world import named, run_pattern
+        from conformance.model.catalogue import catalogue
+
+        try:
+            with self.way_in.target() as probe:
+                self.before_clean_up = named(probe, catalogue(), run_pattern(self.run_id))
+        except Exception:  # a target that errs now: the sweep still says what it removes
+            self.before_clean_up = []
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -108,15 +126,18 @@ class TargetSession:
             return (yield)
 
 
-def _sweep(client: Target, run_id: str) -> None:
-    """Remove the run's objects, saying what went: after Ctrl-C the user needs to know what is left."""
+def _sweep(config: pytest.Config, client: Target, run_id: str, before: list[str]) -> None:
+    """Remove the run's objects, saying what went (``before``: also what the clean-ups of the cases'
+    fixtures removed since then), past pytest's capture, which would keep it with a case's output."""
     from conformance.drive.world import run_pattern, sweep
     from conformance.model.catalogue import catalogue
 
     done = sweep(client, catalogue(), run_pattern(run_id))
-    if done.removed:
-        print(f"\nconformance: removed from the target {len(done.removed)} object(s) named with {run_id}: "
-              + ", ".join(done.removed), flush=True)  # fmt: skip
-    if done.left:
-        print(f"\nconformance: could not remove {len(done.left)} object(s) named with {run_id}: "
-              + ", ".join(done.left), file=sys.stderr, flush=True)  # fmt: skip
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        if gone := [thing for thing in dict.fromkeys([*before, *done.removed]) if thing not in done.left]:
+            removed = ", ".join(gone)
+            print(f"\nconformance: removed from the target, named with {run_id}: {removed}", flush=True)
+        if done.left:
+            print(f"\nconformance: could not remove {len(done.left)} object(s) named with {run_id}: "
+                  + ", ".join(done.left), file=sys.stderr, flush=True)  # fmt: skip

@@ -30,6 +30,7 @@ PACKAGED_CASES = Path(__file__).resolve().parent.parent / "_cases"
 MARKERS = {**PROTOCOL_MARKERS, **{m: m for m in PROTOCOL_MARKERS.values()}}  # full or short name
 CSOM_MARKERS = frozenset({"wmcsom", "spwfcsom", "csom"})  # the protocols riding on ProcessQuery
 INTERRUPTED = 130  # Ctrl-C, as shells report it
+INTERRUPTED_REASON = "interrupted"  # an interrupted run's report says it was aborted so
 REFUSED = frozenset({401, 403})
 
 
@@ -198,6 +199,14 @@ def _csom_shaped(body: bytes) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
+def interrupted_message(report_dir: Path, *, written: bool) -> str:
+    """The last word of a run stopped by Ctrl-C or SIGTERM (what it removed from the target was said
+    as it went)."""
+    if written:
+        return f"interrupted: the cases judged before are in a partial report in {report_dir}/ (marked so)"
+    return "interrupted before any case was judged: no report"
+
+
 def run(settings: RunSettings) -> int:
     """Run the cases and judge them: the exit code (RunError when there is no verdict to give)."""
     cases = cases_dir()
@@ -215,7 +224,7 @@ def run(settings: RunSettings) -> int:
     if verdict is not None and verdict.exit_code == UNREACHABLE:
         raise RunError(verdict.aborted, UNREACHABLE)
     if status == pytest.ExitCode.INTERRUPTED:
-        raise RunError("interrupted", INTERRUPTED)
+        raise RunError(interrupted_message(settings.report_dir, written=verdict is not None), INTERRUPTED)
     if verdict is not None:
         return verdict.exit_code
     raise RunError(f"the run did not complete (pytest exit status {int(status)})", NONCONFORMANT)

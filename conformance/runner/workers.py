@@ -15,11 +15,13 @@ progress display, and the parent alone prints the summary and the verdict of the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -37,16 +39,19 @@ from conformance.results import JOURNAL, ResultsError, Run, load_run, read_journ
 from conformance.runner.handover import handover_args
 from conformance.runner.invoke import (
     INTERRUPTED,
+    INTERRUPTED_REASON,
     RunError,
     RunSettings,
     cases_dir,
     check_target,
     hypothesis_home,
+    interrupted_message,
     pytest_args,
 )
 from conformance.runner.signals import signals_as_interrupt
 
 STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up before it is killed
+PARENT_POLL_S = 0.1  # how often a worker checks that its parent still runs
 EVENT = "@conformance-progress "  # how a worker's progress lines start (the rest are relayed as said)
 PROGRESS_WIDTH = 80  # letters a progress line, as pytest's
 
@@ -89,13 +94,13 @@ class _WorkerProgress:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        print(f"{EVENT}collected {len(session.items)}", flush=True)
+        _event(f"collected {len(session.items)}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         config = self.config
         _, letter, _ = config.hook.pytest_report_teststatus(report=report, config=config)
         if letter:
-            print(f"{EVENT}letter {letter}", flush=True)
+            _event(f"letter {letter}")
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
@@ -106,6 +111,12 @@ class _WorkerProgress:
         if report.passed or report.skipped:
             return report.outcome, "." if report.passed else "s", report.outcome.upper()
         return ("failed", "F", "FAILED") if report.when == "call" else ("error", "E", "ERROR")
+
+
+def _event(text: str) -> None:
+    # a broken pipe: the parent is gone, and _watch_parent stops this worker (its session sweeps)
+    with contextlib.suppress(BrokenPipeError):
+        print(f"{EVENT}{text}", flush=True)
 
 
 def default_workers(target: str | None) -> int:
@@ -140,7 +151,7 @@ def worker_command(settings: RunSettings, cases: Path, index: int, count: int) -
     own = worker_settings(settings, index, count)
     home = str(hypothesis_home())
     args = [*pytest_args(own, cases, terminal=False), *handover_args(own.target_config(), own.fail_on)]
-    return [sys.executable, "-m", __name__, home, *args, "--shard", f"{index}/{count}"]
+    return [sys.executable, "-m", __name__, str(os.getpid()), home, *args, "--shard", f"{index}/{count}"]
 
 
 def _relay(
@@ -152,8 +163,8 @@ def _relay(
         if line.startswith(EVENT):
             progress.event(line.removeprefix(EVENT).strip())
             continue
-        write(f"[{label}] {line.rstrip()}")
-        if line.strip():
+        if line.strip():  # a blank line, set apart from pytest's progress, says nothing here
+            write(f"[{label}] {line.rstrip()}")
             said[:] = [line.strip()]
     stream.close()
 
@@ -170,15 +181,23 @@ def _stop(workers: list[subprocess.Popen[str]]) -> None:
             worker.kill()
 
 
-def _collect(settings: RunSettings, statuses: list[int], last_words: list[list[str]]) -> Run:
-    """The workers' results merged; a worker with no cases (more workers than case functions) is fine."""
+def _collect(
+    settings: RunSettings,
+    statuses: list[int | None],
+    last_words: list[list[str]],
+    *,
+    interrupted: bool = False,
+) -> Run:
+    """The workers' results merged; a worker with no cases (more workers than case functions) is fine,
+    and so is, ``interrupted``, one stopped before it judged any."""
     runs = []
     for index, status in enumerate(statuses, 1):
         if status == pytest.ExitCode.USAGE_ERROR:
             said = last_words[index - 1][0] if last_words[index - 1] else "usage error"
             raise RunError(said.removeprefix("ERROR: "), USAGE)
         path = shard_dir(settings.report_dir, index) / "results.json"
-        if status == pytest.ExitCode.NO_TESTS_COLLECTED and not path.exists():
+        stopped_early = interrupted and not path.with_name(JOURNAL).exists()
+        if (status == pytest.ExitCode.NO_TESTS_COLLECTED or stopped_early) and not path.exists():
             continue
         try:
             runs.append(load_run(path))
@@ -212,6 +231,7 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     relays: list[threading.Thread] = []
     last_words: list[list[str]] = [[] for _ in range(count)]
     progress = Progress(count, echo)
+    interrupted = False
     try:
         with signals_as_interrupt():
             for index in range(1, count + 1):
@@ -222,14 +242,21 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
                     daemon=True,
                 ))  # fmt: skip
                 relays[-1].start()
-            statuses = [worker.wait() for worker in workers]
+            statuses: list[int | None] = [worker.wait() for worker in workers]
     except KeyboardInterrupt:
-        _stop(workers)
-        raise RunError("interrupted", INTERRUPTED) from None
+        _stop(workers)  # each worker sweeps the target (saying what it removed) and writes what it judged
+        interrupted, statuses = True, [worker.poll() for worker in workers]
     for relay in relays:
-        relay.join()
+        relay.join(STOP_GRACE_S)
     progress.close()
-    run = _collect(settings, statuses, last_words)
+    try:
+        run = _collect(settings, statuses, last_words, interrupted=interrupted)
+    except RunError:
+        if interrupted:  # stopped before any worker judged a case: no report to write
+            raise RunError(interrupted_message(settings.report_dir, written=False), INTERRUPTED) from None
+        raise
+    if interrupted:  # one partial report of what the workers judged, marked so
+        run = replace(run, header=replace(run.header, aborted=INTERRUPTED_REASON))
     merge_junit(
         [p for i in range(1, count + 1) if (p := shard_dir(settings.report_dir, i) / "junit.xml").is_file()],
         settings.report_dir / "junit.xml",
@@ -238,16 +265,31 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     verdict = publish(
         run, settings.report_dir, load_baseline(settings.baseline) if settings.baseline else None
     )
+    if interrupted:
+        raise RunError(interrupted_message(settings.report_dir, written=True), INTERRUPTED)
     if verdict.exit_code == UNREACHABLE:
         raise RunError(verdict.aborted, UNREACHABLE)
     return run, verdict
 
 
+def _watch_parent(parent: int) -> None:
+    """Stop this worker as SIGTERM does (its session sweeps the target and ends) once ``parent`` is
+    gone, whatever killed it (SIGKILL too): a worker never goes on writing to a target alone. The
+    parent's pipes are gone with it, so what is left to say goes nowhere."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, sys.stderr.fileno())
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _worker(argv: list[str]) -> int:
-    """A worker: ``HYPOTHESIS_HOME PYTEST_ARGS...`` (Hypothesis' caches where an in-process run keeps
-    them: runner.invoke.hypothesis_home)."""
-    set_hypothesis_home_dir(argv[0])
-    return pytest.main(argv[1:], plugins=[_WorkerProgress()])
+    """A worker: ``PARENT_PID HYPOTHESIS_HOME PYTEST_ARGS...`` (Hypothesis' caches where an in-process
+    run keeps them: runner.invoke.hypothesis_home)."""
+    threading.Thread(target=_watch_parent, args=(int(argv[0]),), daemon=True).start()
+    set_hypothesis_home_dir(argv[1])
+    return pytest.main(argv[2:], plugins=[_WorkerProgress()])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ removes what an aborted run left, and nothing of any other run."""
 from __future__ import annotations
 
 import gc
+import json
 import signal
 import sqlite3
 import time
@@ -100,8 +101,78 @@ def test_sigterm_mid_run_still_removes_what_the_run_created(
         stdout, stderr = run.communicate(timeout=120)
         assert len(created) >= 3, created  # the signal came while the run's objects existed
         assert run.returncode == 130, stdout[-2000:] + stderr
-        assert "Traceback" not in stdout + stderr and "interrupted" in stderr
+        assert "Traceback" not in stdout + stderr
+        assert stderr.strip().splitlines()[-1] == (
+            "error: interrupted: the cases judged before are in a partial report in "
+            f"{'r' if workers == 1 else tmp_path / 'r'}/ (marked so)"
+        )
         assert live() == []
+        # the user is told what went from the target, by name: the provisioned objects there when the
+        # signal came (a case may delete its own objects before it notices the signal: not those)
+        said = " ".join(
+            line for line in stdout.splitlines() if "conformance: removed from the target" in line
+        )
+        assert said, stdout[-3000:]
+        for thing in created:
+            kind, name = thing.split(" ", 1)
+            if kind in ("task", "definition", "subscription") and (
+                "probe task" in name or " conformance " in name
+            ):
+                assert f"{kind} " in said and f"'{name}'" in said, (thing, said)
+        # and what was judged before is a report, marked interrupted
+        judged = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+        assert judged["aborted"] == "interrupted" and judged["verdict"]["exit_code"] == 1
+        assert judged["cases"] and (tmp_path / "r" / "report.html").is_file()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a parent that does not reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_stop_and_clean_up_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of ``conformance run --workers 2`` passes nothing on: the workers notice their parent is
+    gone, stop at once (each marks its results interrupted) and remove what they created; none goes
+    on sending to the target alone."""
+    db = tmp_path / "reference.sqlite"
+    run_ids = [f"{RUN_ID}s1", f"{RUN_ID}s2"]
+    with secured_server(db) as server:
+        env = environment(CONFORMANCE_AUTH="bearer", CONFORMANCE_TOKEN=TOKEN)
+        run = start("run", "--profile", "default", "--target", server.url, "--workers", "2",
+                    "--report-dir", "r", cwd=tmp_path, env=env)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while sum(len(_live(db, run_id)) for run_id in run_ids) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = _children(run.pid)
+        assert len(workers) == 2 and run.poll() is None
+        run.kill()
+        run.communicate(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_running, workers))
+        assert [thing for run_id in run_ids for thing in _live(db, run_id)] == []
+        # stopped, not run to their end: what each judged is marked interrupted
+        for index in (1, 2):
+            shard = tmp_path / "r" / "shards" / str(index) / "results.json"
+            if shard.exists():
+                assert json.loads(shard.read_text(encoding="utf-8"))["aborted"] == "interrupted"
 
 
 def test_cleanup_removes_an_aborted_runs_leftovers_and_nothing_else(tmp_path: Path) -> None:
