@@ -1,18 +1,22 @@
-"""Authorization between two users of one target ([MS-WMCSOM] 3.1.5.41 UserOrderedSession): a
-task is in "a user's task list" (3.1.5.41.2.2.2), so one user's task is neither read nor written
-by another. The first identity (the run's) creates a task; the second (the ``second_*`` settings,
-or the embedded server's second user) reads it by id and in its whole list, writes its title and
-deletes it; the first then reads it back unchanged.
+"""Authorization between two users of one target ([MS-WMCSOM] 3.1.5.41 UserOrderedSession, the
+REST calendar). A task is in "a user's task list" (3.1.5.41.2.2.2), so one user's task is neither
+read nor written by another. The first identity (the run's) creates a task; the second (the
+``second_*`` settings, or the embedded server's second user) reads it by id and in its whole list,
+writes its title and deletes it; the first then reads it back unchanged. The calendar answers 403
+to a member whose calendar the caller may not view (Status Codes): the second identity asks for
+one (on the embedded server the first's, which its directory hides from the second; on another
+target the member CONFORMANCE_CALENDAR_SECOND_FORBIDDEN_MEMBER names, the case skipping without it).
 
 The spec says which WriteFieldErrorType a refused write answers only for a user without
 "sufficient privileges to write to the field" (AccessDenied, 3.1.5.47.1.15); a task of another
 user's list may as well not be found (TaskNotFound, 3.1.5.47.1.2), so either is taken. Every
-case is semantic: the spec states the per-user list, not a MUST. Without a second identity the
-cases skip, saying how to give one.
+task case is semantic: the spec states the per-user list, not a MUST; the calendar's 403 is its
+contract's (MUST). Without a second identity the cases skip, saying how to give one.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +28,9 @@ from conformance.drive.target import CsomReply, Target
 from conformance.drive.world import create_task
 from conformance.judge import checks
 from conformance.judge.checks import Site, verify
+from conformance.model.calendar_schema import endpoint
 from conformance.model.catalogue import WM, catalogue
+from conformance.server.seed import SECOND_FORBIDDEN_ENV, second_forbidden_member
 from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
 
 CATALOGUE = catalogue()
@@ -158,3 +164,24 @@ def test_another_users_task_is_not_written(meta: CaseMeta, method: str, trespass
     verify(at, checks.no_error, trespass.after)
     names = _items(trespass.result(trespass.after, trespass.after_query), "Name")
     verify(at, checks.equals, names, [trespass.name], what="the first identity's task, read back by it")
+
+
+CALENDAR = endpoint()
+# the period asked for: any will do, a member's calendar is refused before its entries are read
+PERIOD = {"from": "2000-01-01", "to": "2000-01-31"}
+FORBIDDEN = CaseMeta("contactslaw-calendar", "Status Codes", "Calendar.403[second-identity]", "forbidden")
+
+
+@pytest.mark.parametrize("meta", [case(FORBIDDEN, FORBIDDEN)])
+def test_second_identity_may_not_view_a_forbidden_calendar(
+    meta: CaseMeta, second_target: Target | None, run_options: RunOptions
+) -> None:
+    if second_target is None:
+        pytest.skip(NO_SECOND)
+    member = second_forbidden_member() if run_options.embedded else os.environ.get(SECOND_FORBIDDEN_ENV)
+    if not member:
+        pytest.skip(
+            f"no member the second identity may not view is known on this target: set {SECOND_FORBIDDEN_ENV}"
+        )
+    exchange = second_target.rest(CALENDAR.path, {**PERIOD, "member": member}, "application/json")
+    verify(Site.of(meta, exchange), checks.http_status, exchange, 403)

@@ -79,6 +79,19 @@ def calendar_members() -> tuple[str, str | None, str | None]:
     return str(DEFAULT_USER), str(hidden[0]) if hidden else None, str(shown[0]) if shown else None
 
 
+# a member whose calendar the second identity may not view, on a target other than the embedded
+# server (cases/test_identities.py)
+SECOND_FORBIDDEN_ENV = "CONFORMANCE_CALENDAR_SECOND_FORBIDDEN_MEMBER"
+
+
+def second_forbidden_member() -> str | None:
+    """The first identity's member id when the second identity (``auth.SECOND_USER``) may not view
+    its calendar, as in the demo directory; else None."""
+    from conformance.server.auth import DEFAULT_USER, SECOND_USER
+
+    return None if (SECOND_USER, DEFAULT_USER) in CALENDAR_ACCESS else str(DEFAULT_USER)
+
+
 def calendar_member_env() -> dict[str, str]:
     """calendar_members() as the cases' variables ("": none), for a run against a reference server."""
     return {env: member or "" for env, member in zip(CALENDAR_MEMBER_ENVS, calendar_members(), strict=True)}

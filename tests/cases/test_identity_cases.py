@@ -18,17 +18,18 @@ from typing import Any
 
 import pytest
 
-from cases.test_identities import DELETE, HIDDEN, NO_SECOND, UPDATE
+from cases.test_identities import DELETE, FORBIDDEN, HIDDEN, NO_SECOND, UPDATE
 from conformance.server import ReferenceServer
-from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream, broken_server
+from conformance.server.seed import SECOND_FORBIDDEN_ENV, second_forbidden_member
+from tests.cases.broken import CALENDAR, CSOM, Answer, Call, Fault, Upstream, broken_server
 from tests.cases.faults import _objects
 from tests.cases.runner import Run, run_cases
 
 IDENTITIES = "cases/test_identities.py"
-CASES = (HIDDEN, UPDATE, DELETE)
+CASES = (HIDDEN, UPDATE, DELETE, FORBIDDEN)
 
 
-def _everyone_is_the_first(seen: list[str]) -> Fault:
+def _everyone_is_the_first(seen: list[str]) -> tuple[Fault, Fault]:
     def before(call: Call, upstream: Upstream) -> Call:
         sent = call.headers.get("authorization")
         if sent and sent not in seen:
@@ -47,7 +48,10 @@ def _everyone_is_the_first(seen: list[str]) -> Fault:
                 value["Name"] = echo  # in the first's read back, the evidence of the failing cases
         return answer.with_json(array)
 
-    return Fault("everyone-is-the-first-user", CSOM, before=before, after=after)
+    return (
+        Fault("everyone-is-the-first-user", CSOM, before=before, after=after),
+        Fault("everyone-is-the-first-user", CALENDAR, before=before),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, R
         assert second
         url = stack.enter_context(
             broken_server(
-                Upstream(servers["broken"].url, servers["broken"].token or ""), _everyone_is_the_first([])
+                Upstream(servers["broken"].url, servers["broken"].token or ""), *_everyone_is_the_first([])
             )
         )
         targets = {"two": servers["two"].url, "one": servers["one"].url, "broken": url}
@@ -69,7 +73,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, R
 
         def run(name: str) -> Run:
             server = servers[name]
-            env = {"FIRST_TOKEN": server.token or ""}
+            env = {"FIRST_TOKEN": server.token or "", SECOND_FORBIDDEN_ENV: second_forbidden_member() or ""}
             if name != "one":
                 env["CONFORMANCE_SECOND_TOKEN"] = server.second_token or ""
             args = ("--target", targets[name], "--token-env", "FIRST_TOKEN")
@@ -101,9 +105,12 @@ def test_a_server_ignoring_who_calls_fails_each_case_at_its_section(
     assert set(run.outcome("failed")) == {meta.id for meta in CASES}, run.output
     for meta in CASES:
         failed = run.cases[meta.id]
-        assert (failed["section"], failed["level"]) == (meta.section, "semantic")
-        assert f"[SEMANTIC {meta.section}]" in failed["message"], failed["message"]
+        assert (failed["section"], failed["level"]) == (meta.section, meta.level)
+        assert f"[{meta.level.upper()} {meta.section}]" in failed["message"], failed["message"]
     assert "TaskWriteResult.Error of the second identity's DeleteTask" in run.cases[DELETE.id]["message"]
+    assert "expected HTTP 403; got HTTP 200" in run.cases[FORBIDDEN.id]["message"], run.cases[FORBIDDEN.id][
+        "message"
+    ]
     leaks = [
         p.name
         for p in folders["broken"].rglob("*")
