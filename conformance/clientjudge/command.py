@@ -24,6 +24,7 @@ import click
 
 from conformance.clientjudge.report import client_run, write_reports
 from conformance.clientjudge.serve import JudgingServer
+from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.terminal import summary_lines
 from conformance.report.verdict import DEFAULT_GATE, GATES
 from conformance.runner.signals import signals_as_interrupt
@@ -72,12 +73,20 @@ def _wait(client: tuple[str, ...], site: str, token: str, limit: float | None) -
               help="Stop judging after this long (the client, if any, is stopped).")  # fmt: skip
 @click.option("--seed-data", is_flag=True, help="Serve the demo data (tasks, workflows) to the client.")
 @click.option("--fail-on", type=click.Choice(sorted(GATES)), default=DEFAULT_GATE, show_default=True)
+@click.option(
+    "--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Known deviations (a results.json, a list of case ids or TOML entries): they do not fail the run.",
+)  # fmt: skip
 def judge_client_command(
     client: tuple[str, ...], host: str, port: int, report_dir: Path, time_limit: float | None,
-    seed_data: bool, fail_on: str,
+    seed_data: bool, fail_on: str, baseline: Path | None,
 ) -> None:  # fmt: skip
     """Judge the requests a CSOM client sends: run CLIENT (after --) against the judging server, or
     judge whatever comes until Ctrl-C; then write the report of the client's conformance."""
+    try:
+        known = load_baseline(baseline) if baseline else None
+    except BaselineError as exc:
+        raise click.UsageError(str(exc)) from None
     started = dt.datetime.now(dt.UTC)
     with signals_as_interrupt(), JudgingServer(host=host, port=port, seed_data=seed_data) as server:
         site = server.url + SITE_PATH
@@ -87,7 +96,7 @@ def judge_client_command(
         except KeyboardInterrupt:
             stopped = ""  # the user's way of saying the client is done
         run = client_run(server.ledger, site, started, fail_on, stopped)
-        verdict = write_reports(run, server.ledger.coverage(), report_dir)
+        verdict = write_reports(run, server.ledger.coverage(), report_dir, known)
     for line in summary_lines(run, verdict):
         click.secho(line.text, fg=line.colour, bold=line.colour is not None)
     click.echo(f"reports in {report_dir}")

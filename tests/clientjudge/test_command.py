@@ -106,3 +106,16 @@ def test_judging_until_stopped_reports_what_came(tmp_path: Path, signum: int) ->
     assert judge.returncode == 0, out + err
     run = load_run(tmp_path / "results.json")
     assert run.header.http_requests == 1 and run.cases and all(c.outcome == "passed" for c in run.cases)
+
+
+def test_a_baseline_of_known_deviations_passes_the_client(tmp_path: Path) -> None:
+    known = tmp_path / "known.txt"
+    known.write_text(
+        "ms-wmcsom/SP.WorkManagement.OM.UserOrderedSessionManager.CreateSession/client-parameter-count\n"
+    )
+    done = _judge(tmp_path / "report", "--baseline", str(known), "--", sys.executable, "-c", CLIENT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdict = json.loads((tmp_path / "report" / "results.json").read_text())["verdict"]
+    assert verdict["known"] and verdict["conformant"] and verdict["partial"]
+    unreadable = _judge(tmp_path / "other", "--baseline", str(tmp_path / "missing.toml"), "--time-limit", "1")
+    assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
