@@ -26,6 +26,7 @@ from conformance.report.terminal import summary_lines
 from conformance.report.verdict import UNREACHABLE_REASON, Verdict
 from conformance.results import (
     JOURNAL,
+    NOT_APPLICABLE,
     SUITE_ERROR,
     CaseResult,
     Evidence,
@@ -114,6 +115,7 @@ class Recorder:
         if self.journal is not None:
             self.journal.add(result)
         report.conformance_outcome = outcome  # type: ignore[attr-defined]  # for pytest_report_teststatus
+        report.conformance_skip_kind = skip_kind  # type: ignore[attr-defined]
         # JUnit's testcase carries the case's own outcome, section and level (<properties>)
         item.user_properties.extend(
             [("outcome", outcome), ("section", result.section), ("level", result.level)]
@@ -122,10 +124,12 @@ class Recorder:
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
         """pytest's own counts agree with the summary's: an error of the target's answer is an error
-        in any phase, and the suite's own errors are counted apart."""
+        in any phase, and the suite's own errors and the cases not applicable are counted apart."""
         outcome = getattr(report, "conformance_outcome", None)
         if outcome == SUITE_ERROR:
             return "suite error", "S", "SUITE ERROR"
+        if getattr(report, "conformance_skip_kind", "") == NOT_APPLICABLE:  # not among the run's skips
+            return "not applicable", "n", "NOT APPLICABLE"
         if outcome == "error" and report.when == "call":
             return "error", "E", "ERROR"
         return None

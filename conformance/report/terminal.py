@@ -7,10 +7,10 @@ from typing import Literal
 
 from conformance.case import LEVELS
 from conformance.report.verdict import Verdict
-from conformance.results import OUTCOMES, Run, percent, summarize, totals
+from conformance.results import NOT_APPLICABLE, OUTCOMES, Run, percent, summarize, totals
 
 Tone = Literal["plain", "good", "bad", "warn"]
-COLUMNS = {"suite-error": "suite err"}  # headings that would not fit their column
+COLUMNS = {"suite-error": "suite err", NOT_APPLICABLE: "n/a"}  # headings that would not fit their column
 SHOWN_BLOCKING = 15  # blocking cases listed by id; the rest are in the report
 SHOWN_TRACE = 25  # lines of the first suite error's traceback
 
@@ -55,13 +55,13 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
         Line(
             _row(
                 "protocol",
-                [COLUMNS.get(o, o) for o in OUTCOMES],
+                [COLUMNS.get(o, o) for o in (*OUTCOMES, NOT_APPLICABLE)],
                 [f"{level} %" for level in LEVELS],
             )
         ),
     ]
     for protocol, by_level in [*summary.by_protocol.items(), ("all", summary.by_level)]:
-        counts = [str(n) for n in totals(by_level).values()]
+        counts = [str(n) for n in _counts(by_level).values()]
         pcts = [f"{p:g}" if (p := percent(by_level.get(level, {}))) is not None else "–" for level in LEVELS]
         lines.append(Line(_row(protocol, counts, pcts)))
     lines.append(_requirements(summary.requirements))
@@ -96,9 +96,14 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
     return lines
 
 
+def _counts(by_level: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Counts by outcome, and the cases not applicable (apart from the skipped)."""
+    return {**totals(by_level), NOT_APPLICABLE: sum(c.get(NOT_APPLICABLE, 0) for c in by_level.values())}
+
+
 def closing_line(run: Run) -> str:
     """pytest's closing line, for the merged run of several workers (each of which is silent)."""
-    counts = totals(summarize(run.cases).by_level)
+    counts = _counts(summarize(run.cases).by_level)
     said = [f"{n} {outcome.replace('-', ' ')}" for outcome, n in counts.items() if n]
     return f"{', '.join(said) or 'no cases'} in {run.header.duration_s:.2f}s"
 

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from conformance.report.terminal import closing_line
 from conformance.report.verdict import judge
 from conformance.results import summarize
 from tests.report.test_report import _case, _run
@@ -25,6 +26,8 @@ def test_not_applicable_is_counted_apart_and_proves_nothing() -> None:
     assert (verdict.hollow, verdict.inconclusive, verdict.exit_code) == ((), {}, 0)
     # nothing but structural items judged nothing
     assert judge(_run(*structural)).hollow == ("no case was judged",)
+    # the merged run of workers says so in its closing line
+    assert closing_line(_run(*cases)) == "2 passed, 1 skipped, 5 not applicable in 1.50s"
 
 
 def test_what_the_user_left_out_is_known_by_its_kind_not_its_words() -> None:
@@ -63,4 +66,8 @@ def test_a_run_records_each_kind_where_the_case_skipped(tmp_path: Path) -> None:
     assert (read_only["outcome"], read_only["skip_kind"]) == ("skipped", "left-out")
     assert results["summary"]["not_applicable"] == kinds["not-applicable"]
     assert results["summary"]["skipped"] == kinds[""] + kinds["left-out"]
+    # the terminal counts them apart too: the table's n/a column, pytest's closing line
+    assert " n/a " in done.stdout
+    assert f"{kinds[''] + kinds['left-out']} skipped, " in done.stdout
+    assert f"{kinds['not-applicable']} not applicable in " in done.stdout
     assert results["command"].startswith("conformance run --profile quick --workers 1 --read-only --protocol")
