@@ -1,7 +1,8 @@
 """A lifecycle state machine's examples, run in parallel lanes.
 
-A lifecycle step needs the answer to the step before it, so one machine makes a round trip per
-step: against a target 50 ms away, hundreds of steps are seconds of waiting. Lanes are
+A lifecycle machine chains what steps it can into one request (conformance.drive.chain), but a step
+that needs a server-made id waits for the answer: against a target 50 ms away, a machine's hundreds
+of steps are still seconds of waiting. Lanes are
 independent machines sharing their site verdicts (conformance.judge.sites); each has its own seed
 (derived from the run's), its own objects, named apart, and reads only those, so no lane disturbs
 another's model. They run in threads, as many at once as the target's concurrency cap allows
