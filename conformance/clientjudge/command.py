@@ -88,15 +88,28 @@ def judge_client_command(
     except BaselineError as exc:
         raise click.UsageError(str(exc)) from None
     started = dt.datetime.now(dt.UTC)
-    with signals_as_interrupt(), JudgingServer(host=host, port=port, seed_data=seed_data) as server:
-        site = server.url + SITE_PATH
-        click.echo(f"judging the requests sent to {site} ({URL_VARIABLE} for the client)", err=True)
-        try:
-            stopped = _wait(client, site, server.token or "", time_limit)
-        except KeyboardInterrupt:
-            stopped = ""  # the user's way of saying the client is done
-        run = client_run(server.ledger, site, started, fail_on, stopped)
-        verdict = write_reports(run, server.ledger.coverage(), report_dir, known)
+    server = JudgingServer(host=host, port=port, seed_data=seed_data)
+    try:
+        server.__enter__()
+    except OSError as exc:  # the port is taken, the host does not resolve
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        with signals_as_interrupt():
+            site = server.url + SITE_PATH
+            click.echo(f"judging the requests sent to {site} ({URL_VARIABLE} for the client)", err=True)
+            try:
+                stopped = _wait(client, site, server.token or "", time_limit)
+            except KeyboardInterrupt:
+                stopped = ""  # the user's way of saying the client is done
+            run = client_run(server.ledger, site, started, fail_on, stopped)
+            try:
+                verdict = write_reports(run, server.ledger.coverage(), report_dir, known)
+            except OSError as exc:
+                raise click.UsageError(
+                    f"--report-dir {report_dir}: cannot write there ({exc.strerror or exc})"
+                ) from None
+    finally:
+        server.__exit__(None, None, None)
     for line in summary_lines(run, verdict):
         click.secho(line.text, fg=line.colour, bold=line.colour is not None)
     click.echo(f"reports in {report_dir}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,15 @@ def test_a_baseline_of_known_deviations_passes_the_client(tmp_path: Path) -> Non
     assert verdict["known"] and verdict["conformant"] and verdict["partial"]
     unreadable = _judge(tmp_path / "other", "--baseline", str(tmp_path / "missing.toml"), "--time-limit", "1")
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
+
+
+def test_a_port_in_use_or_a_report_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = _judge(tmp_path, "--port", str(taken.getsockname()[1]), "--time-limit", "1")
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1:" in done.stderr, done.stderr
+    (tmp_path / "a-file").write_text("")
+    done = _judge(tmp_path / "a-file" / "reports", "--time-limit", "0.5")
+    assert done.returncode == 2 and "cannot write there" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
