@@ -157,7 +157,7 @@ def test_another_users_task_is_not_written(meta: CaseMeta, method: str, trespass
     verify(
         at,
         checks.one_of,
-        f"{NAMES.get(error, error)} ({error})",
+        f"{NAMES[error]} ({error})" if type(error) is int and error in NAMES else repr(error),
         [f"{NAMES[n]} ({n})" for n in REFUSALS],
         what=f"TaskWriteResult.Error of the second identity's {method} of the first's task",
     )
