@@ -91,7 +91,7 @@ def _execute(
         raise click.UsageError(str(exc)) from None
     runs = run(setup, client, builds, target=target, token=token, scenarios=scenarios)
     try:
-        runs = [_judged_report(r, report_dir) for r in runs]
+        runs = [client_report(r, report_dir) for r in runs]
         path = write_report(report_dir, runs)
     except OSError as exc:
         raise click.UsageError(
@@ -104,7 +104,7 @@ def _execute(
     sys.exit(0 if conformant and all(r.outcome == "passed" for r in runs) else 1)
 
 
-def _judged_report(client_run: ClientRun, report_dir: Path) -> ClientRun:
+def client_report(client_run: ClientRun, report_dir: Path) -> ClientRun:
     """The client report of the requests a run sent (an embedded target judged them), written to
     ``report_dir/clients/<client>[-<build>]``; the requests the scenarios send wrong on purpose
     (deliberate.toml) are known failures there."""

@@ -304,7 +304,20 @@ def _interop(document: Mapping[str, Any] | None) -> Iterable[str]:
             for i in range(len(runs))
         )
         yield f"<tr><th>{escape(name)}</th>{cells}</tr>"
+    judged = [r.get("requests") for r in runs]
+    if any(judged):  # the embedded servers judged each client's requests (conformance.clientjudge)
+        yield "<tr><th>requests judged</th>" + "".join(_requests_cell(j) for j in judged) + "</tr>"
     yield "</table>"
+
+
+def _requests_cell(judged: Mapping[str, Any] | None) -> str:
+    """The judge's word on one client's requests, and where its report is."""
+    if not judged:
+        return '<td class="skip">–</td>'
+    where = escape(str(judged.get("report")))
+    if judged.get("conformant"):
+        return f'<td class="passed">conformant ({where})</td>'
+    return f'<td class="failed">{len(judged.get("failed") or [])} failed ({where})</td>'
 
 
 def _nav(run: Run) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.interop.cli import DELIBERATE, _judged_report
+from conformance.interop.cli import DELIBERATE, client_report
 from conformance.interop.results import ClientRun
 from conformance.interop.runner import BUILDS
 from conformance.report.baseline import load_baseline
@@ -40,7 +40,7 @@ def test_each_client_gets_its_report(
     jsom_runs: dict[str, ClientRun], pnp_run: ClientRun, tmp_path: Path
 ) -> None:
     for run in [*jsom_runs.values(), pnp_run]:
-        written = _judged_report(run, tmp_path)
+        written = client_report(run, tmp_path)
         assert written.requests is not None and written.requests.verdict is not None
         assert written.requests.verdict.conformant, written.requests.verdict
         folder = Path(written.requests.report)
