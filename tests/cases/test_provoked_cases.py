@@ -3,6 +3,7 @@ and a reference server that answers the wrong value for a provoked condition fai
 value the condition calls for, at that value's section (the proxy of tests/cases/broken.py): one
 that answers InvalidInput for every failed write, one whose refreshes have always succeeded, one
 that answers Success to every opt-in. The three touch disjoint cases, so one broken server has all.
+A fourth answers each Error as a list: the cases fail, quoting it, never err.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def _opt_ins_succeed(call: Call, answer: Answer) -> Answer:
     return answer.with_json(array)
 
 
+def _errors_as_lists(array: list[Any]) -> list[Any]:
+    for value in _objects(array[1:]):
+        if value.get("_ObjectType_") == "SP.WorkManagement.OM.TaskWriteResult":
+            value["Error"] = [value.get("Error")]
+    return array
+
+
 FAULTS = (
     Fault("every-error-invalid-input", CSOM, after=_edit_csom(_every_error_invalid_input)),
     Fault("refreshes-succeeded", CSOM, after=_edit_csom(_refreshes_succeeded)),
@@ -68,8 +76,14 @@ FAULTS = (
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    with ReferenceServer() as server, broken_server(Upstream(server.url, server.token), *FAULTS) as url:
-        jobs = {"embedded": (), "broken": ("--target", url)}
+    lists = Fault("errors-as-lists", CSOM, after=_edit_csom(_errors_as_lists))
+    with (
+        ReferenceServer() as server,
+        broken_server(Upstream(server.url, server.token), *FAULTS) as url,
+        ReferenceServer() as other,
+        broken_server(Upstream(other.url, other.token), lists) as lists_url,
+    ):
+        jobs = {"embedded": (), "broken": ("--target", url), "lists": ("--target", lists_url)}
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = {
                 name: pool.submit(run_cases, tmp_path_factory.mktemp(name), (PROVOKED,), *args)
@@ -103,3 +117,10 @@ def test_a_wrong_value_fails_the_case_of_the_right_one_at_its_section(runs: dict
     # what the faults leave right still passes: a write that succeeds, the value the fault answers
     for name in ("NoValue", "InvalidInput"):
         assert run.cases[_meta("WriteFieldErrorType", name, "provoked").id]["outcome"] == "passed"
+
+
+def test_an_error_of_another_json_type_fails_every_write_case_as_the_targets(runs: dict[str, Run]) -> None:
+    run = runs["lists"]
+    writes = {_meta("WriteFieldErrorType", c.value, "provoked").id for c in CONDITIONS}
+    assert set(run.outcome("failed")) == writes, run.output
+    assert "got '[12]'" in run.cases[_meta("WriteFieldErrorType", "TitleInvalid", "provoked").id]["message"]
