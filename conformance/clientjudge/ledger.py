@@ -63,6 +63,14 @@ class Ledger:
         judge = next((j for end, j in JUDGES.items() if path.endswith(end)), None)
         try:
             judgements = judge(request) if judge is not None else []
+            with self._lock:  # the cases still short of evidence
+                full = {i for i, case in self._cases.items() if len(case.evidence) >= MOST_EVIDENCE}
+            # built outside the lock: re-indenting a large body takes a while
+            shown = {
+                j.id: evidence(request, j, self.base_url)
+                for j in judgements
+                if not j.passed and j.id not in full
+            }
         except Exception as exc:  # a bug of the judge's own: the request is still answered, the run says so
             with self._lock:
                 self.requests += 1
@@ -70,11 +78,6 @@ class Ledger:
                     f"{request.method} {request.path[:80]}: {type(exc).__name__}: {exc}"[:400]
                 )
             return
-        with self._lock:  # the cases still short of evidence
-            full = {i for i, case in self._cases.items() if len(case.evidence) >= MOST_EVIDENCE}
-        wanted = {j.id for j in judgements if not j.passed and j.id not in full}
-        # built outside the lock: re-indenting a large body takes a while
-        shown = {j.id: evidence(request, j, self.base_url) for j in judgements if j.id in wanted}
         with self._lock:
             self.requests += 1
             self.judged += judge is not None
