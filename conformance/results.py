@@ -126,9 +126,12 @@ class RunHeader:
 
 
 def invocation() -> str:
-    """This process's command line, as the user would type it (the program by its name): what
-    produced a run, or a merge of shards (conformance run --workers N's own, not its workers')."""
-    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    """This process's command line, as the user would type it (the program by its name, a module
+    run with -m as such): what produced a run, or a merge of shards (conformance run --workers N's
+    own, not its workers')."""
+    program = Path(sys.argv[0])
+    words = ["python", "-m", program.parent.name] if program.name == "__main__.py" else [program.name]
+    return shlex.join([*words, *sys.argv[1:]])
 
 
 @dataclass(frozen=True)
