@@ -152,12 +152,13 @@ def _result(case: _Case) -> CaseResult:
     return CaseResult(
         id=j.id, protocol=j.protocol, section=j.section, level=j.level, item=j.item, check=j.check,
         outcome="failed" if failed else "passed", message=message,
-        expected="" if not failed else _EXPECTED.get(j.check, ""), actual=case.problem if failed else "",
+        expected="" if not failed else EXPECTED.get(j.check, ""), actual=case.problem if failed else "",
         violated=j.check if failed else "", evidence=tuple(case.evidence),
     )  # fmt: skip
 
 
-_EXPECTED = {
+# what each check expects of a request, as a failing case states it (every check of the judge is here)
+EXPECTED = {
     "client-http-method": "POST",
     "client-content-type": "Content-Type: text/xml",
     "client-form-digest": "an X-RequestDigest header (or a bearer token)",

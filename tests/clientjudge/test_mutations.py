@@ -18,7 +18,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from conformance.clientjudge.ledger import _EXPECTED
+from conformance.clientjudge.ledger import EXPECTED
 from conformance.clientjudge.serve import JudgingServer
 from conformance.results import CaseResult
 from conformance.wire import RequestBuilder, to_xml
@@ -371,7 +371,7 @@ def test_a_benign_variation_is_never_flagged(server: JudgingServer, client: Clie
 
 def test_every_check_of_the_judge_is_failed_by_a_broken_client() -> None:
     caught = {b.caught.rsplit("/", 1)[1] for b in BROKEN}
-    assert caught == set(_EXPECTED)
+    assert caught == set(EXPECTED)
 
 
 def test_the_offending_element_is_marked_in_the_evidence(server: JudgingServer) -> None:
