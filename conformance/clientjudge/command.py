@@ -72,6 +72,10 @@ def _wait(client: tuple[str, ...], site: str, token: str, limit: float | None) -
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Stop judging after this long (the client, if any, is stopped).")  # fmt: skip
 @click.option("--seed-data", is_flag=True, help="Serve the demo data (tasks, workflows) to the client.")
+@click.option(
+    "--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+    help="A Host name clients may use besides the loopback names (repeatable; '*.example.com' for a domain).",
+)  # fmt: skip
 @click.option("--fail-on", type=click.Choice(sorted(GATES)), default=DEFAULT_GATE, show_default=True)
 @click.option(
     "--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -79,7 +83,7 @@ def _wait(client: tuple[str, ...], site: str, token: str, limit: float | None) -
 )  # fmt: skip
 def judge_client_command(
     client: tuple[str, ...], host: str, port: int, report_dir: Path, time_limit: float | None,
-    seed_data: bool, fail_on: str, baseline: Path | None,
+    seed_data: bool, allow_hosts: tuple[str, ...], fail_on: str, baseline: Path | None,
 ) -> None:  # fmt: skip
     """Judge the requests a CSOM client sends: run CLIENT (after --) against the judging server, or
     judge whatever comes until Ctrl-C; then write the report of the client's conformance."""
@@ -88,9 +92,11 @@ def judge_client_command(
     except BaselineError as exc:
         raise click.UsageError(str(exc)) from None
     started = dt.datetime.now(dt.UTC)
-    server = JudgingServer(host=host, port=port, seed_data=seed_data)
     try:
+        server = JudgingServer(host=host, port=port, seed_data=seed_data, allow_hosts=allow_hosts)
         server.__enter__()
+    except ValueError as exc:  # a bad host pattern
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:  # the port is taken, the host does not resolve
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     try:

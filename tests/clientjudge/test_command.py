@@ -122,12 +122,14 @@ def test_a_baseline_of_known_deviations_passes_the_client(tmp_path: Path) -> Non
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
 
 
-def test_a_port_in_use_or_a_report_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+def test_a_port_in_use_a_bad_host_or_a_report_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         done = _judge(tmp_path, "--port", str(taken.getsockname()[1]), "--time-limit", "1")
     assert done.returncode == 2 and "cannot listen on 127.0.0.1:" in done.stderr, done.stderr
+    done = _judge(tmp_path, "--allow-host", "bad*pattern", "--time-limit", "1")
+    assert done.returncode == 2 and "allowed host 'bad*pattern'" in done.stderr, done.stderr
     (tmp_path / "a-file").write_text("")
     done = _judge(tmp_path / "a-file" / "reports", "--time-limit", "0.5")
     assert done.returncode == 2 and "cannot write there" in done.stderr, done.stderr
