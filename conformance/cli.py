@@ -253,6 +253,7 @@ def _user_secrets(variables: tuple[str, ...], option: str) -> dict[str, str]:
 
 main.add_command(run_command)
 main.add_command(__import__("conformance.runner.cleanup", fromlist=["cleanup_command"]).cleanup_command)
+main.add_command(__import__("conformance.runner.listing", fromlist=["cases_command"]).cases_command)
 main.add_command(__import__("conformance.report.commands", fromlist=["baseline"]).baseline)
 main.add_command(__import__("conformance.report.commands", fromlist=["diff_command"]).diff_command)
 main.add_command(merge_command)

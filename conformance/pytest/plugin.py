@@ -12,6 +12,7 @@ from the verdict; it hands over the target's settings resolved (conformance.runn
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from conformance.drive.target import Target
 from conformance.pytest import shard
 from conformance.pytest._keys import SESSION_KEY
 from conformance.pytest.recorder import Recorder
-from conformance.pytest.session import TargetSession
+from conformance.pytest.session import TargetSession, say
 from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP
 from conformance.runner.access import AccessError
@@ -143,6 +144,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(REPEAT_FIXTURE, range(repeat), indirect=True, ids=lambda n: f"r{n + 1}")
 
 
+def _name_unknown_baseline_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A warning naming the baseline's ids that no collected case has (a typo, or a case renamed or
+    gone): such an entry hides nothing, and a team should know. Once: in the first of --workers N."""
+    recorder = config.pluginmanager.get_plugin("conformance-recorder")
+    part = config.stash.get(shard.SHARD_KEY, None)
+    if recorder is None or recorder.baseline is None or (part is not None and part.index != 1):
+        return
+    unknown = recorder.baseline.unknown(meta.id for item in items if (meta := meta_of(item)))
+    if unknown:
+        say(config, f"conformance: warning: {len(unknown)} baseline entries name no case of the suite, "
+            f"in {recorder.baseline.source}: {', '.join(unknown)}", sys.stderr)  # fmt: skip
+
+
 def _repetition(item: pytest.Item) -> int:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get(REPEAT_FIXTURE, 0) if callspec else 0
@@ -153,7 +167,9 @@ def _destructive_rank(item: pytest.Item) -> int:
     return marker.args[0] if marker and marker.args else 0
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k, -m and --shard leave cases out (and -m reads the markers added)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _name_unknown_baseline_ids(config, items)
     # a case that destroys provisioned objects cannot run twice on them: it runs once under --repeat
     repeated = [item for item in items if _repetition(item) and _destructive_rank(item)]
     if repeated:

@@ -156,7 +156,7 @@ class Recorder:
             spec_versions=spec_digests(),
             repeat=config.getoption("--repeat"),
             fail_on=self.handover.fail_on,
-            selection=_selection(config),
+            selection=_selection(config, self.results),
             command=_redactor(config)(invocation()),
             # a partial run proves nothing: Ctrl-C is an abort too
             aborted=self.aborted or ("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""),
@@ -245,12 +245,16 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
     ]
 
 
-def _selection(config: pytest.Config) -> dict[str, str]:
-    """What narrowed the run to part of the suite (a shard is part of a whole run, not a selection)."""
+def _selection(config: pytest.Config, results: list[CaseResult]) -> dict[str, str]:
+    """What narrowed the run to part of the suite (a shard is part of a whole run, not a selection),
+    and --maxfail (conformance run --max-failures) once it stopped the run."""
+    maxfail = config.getoption("maxfail", 0)
+    stopped = maxfail and sum(r.outcome not in ("passed", "skipped") for r in results) >= maxfail
     chosen = {
         "-k": config.getoption("keyword", ""),
         "-m": config.getoption("markexpr", ""),
         "--read-only": "yes" if config.getoption("--read-only") else "",
         "--baseline": config.getoption("--baseline", None) or "",
+        "--max-failures": maxfail if stopped else "",
     }
     return {option: str(value) for option, value in chosen.items() if value}

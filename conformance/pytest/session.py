@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from hypothesis import settings
@@ -128,16 +129,21 @@ class TargetSession:
 
 def _sweep(config: pytest.Config, client: Target, run_id: str, before: list[str]) -> None:
     """Remove the run's objects, saying what went (``before``: also what the clean-ups of the cases'
-    fixtures removed since then), past pytest's capture, which would keep it with a case's output."""
+    fixtures removed since then)."""
     from conformance.drive.world import run_pattern, sweep
     from conformance.model.catalogue import catalogue
 
     done = sweep(client, catalogue(), run_pattern(run_id))
+    if gone := [thing for thing in dict.fromkeys([*before, *done.removed]) if thing not in done.left]:
+        say(config, f"\nconformance: removed from the target, named with {run_id}: {', '.join(gone)}")
+    if done.left:
+        left = ", ".join(done.left)
+        say(config, f"\nconformance: could not remove {len(done.left)} object(s) named with {run_id}: {left}",
+            sys.stderr)  # fmt: skip
+
+
+def say(config: pytest.Config, text: str, stream: TextIO = sys.stdout) -> None:
+    """``text`` for the user now, past pytest's capture (which would keep it with a case's output)."""
     capture = config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        if gone := [thing for thing in dict.fromkeys([*before, *done.removed]) if thing not in done.left]:
-            removed = ", ".join(gone)
-            print(f"\nconformance: removed from the target, named with {run_id}: {removed}", flush=True)
-        if done.left:
-            print(f"\nconformance: could not remove {len(done.left)} object(s) named with {run_id}: "
-                  + ", ".join(done.left), file=sys.stderr, flush=True)  # fmt: skip
+        print(text, file=stream, flush=True)

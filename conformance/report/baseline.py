@@ -15,6 +15,10 @@ Three forms are read, by content:
 
 - a plain list of case ids, one a line (``#`` starts a comment).
 
+Every id must be spelt as a case id (``protocol/item/check``): a file that is none of the three is
+refused, not read as a list of ids that match nothing. An id the suite has no case of is named by
+the run (:meth:`Baseline.unknown`).
+
 :func:`baseline_toml` writes the TOML form from a run (``conformance baseline write``).
 """
 
@@ -22,13 +26,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.case import PROTOCOL_MARKERS
 from conformance.results import NOT_PASSED, ResultsError, Run, load_run
 
 REASON_LIMIT = 200  # characters of a case's message kept as an entry's reason
+CASE_ID = re.compile(rf"(?:{'|'.join(map(re.escape, PROTOCOL_MARKERS))})/\S+/[a-z0-9-]+")
 
 
 class BaselineError(ValueError):
@@ -57,6 +65,11 @@ class Baseline:
             if (e.expires is None or today <= e.expires) and (not e.target or e.target == target)
         }
 
+    def unknown(self, case_ids: Iterable[str]) -> tuple[str, ...]:
+        """The entries' ids that name none of ``case_ids`` (a typo, or a case renamed or gone)."""
+        known = set(case_ids)
+        return tuple(dict.fromkeys(e.id for e in self.entries if e.id not in known))
+
 
 def load_baseline(path: Path) -> Baseline:
     try:
@@ -67,8 +80,18 @@ def load_baseline(path: Path) -> Baseline:
         return Baseline(str(path), _from_results(path))
     if "[[known]]" in text:
         return Baseline(str(path), _from_toml(path, text))
-    ids = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return Baseline(str(path), tuple(KnownFailure(i) for i in ids if i))
+    lines = ((number, line.split("#", 1)[0].strip()) for number, line in enumerate(text.splitlines(), 1))
+    return Baseline(str(path), tuple(KnownFailure(_case_id(path, f"line {n}", i)) for n, i in lines if i))
+
+
+def _case_id(path: Path, where: str, text: str) -> str:
+    """``text``, a case id, or a usage error: a file of anything else is no baseline."""
+    if not CASE_ID.fullmatch(text):
+        raise BaselineError(
+            f"baseline {path}: {where}, {text[:80]!r}, is not a case id (protocol/item/check); a "
+            "baseline is a results.json, TOML [[known]] entries or case ids one a line"
+        )
+    return text
 
 
 def _from_results(path: Path) -> tuple[KnownFailure, ...]:
@@ -97,6 +120,7 @@ def _from_toml(path: Path, text: str) -> tuple[KnownFailure, ...]:
             raise BaselineError(f"baseline {path}: entry {number} has unknown keys {sorted(unknown)}")
         if isinstance(expires, dt.datetime):
             expires = expires.date()
+        _case_id(path, f"entry {number}", entry["id"])
         known.append(KnownFailure(**{k: str(v) for k, v in entry.items() if k != "expires"}, expires=expires))
     return tuple(known)
 

@@ -41,6 +41,26 @@ BASELINE = click.option(
 )
 
 
+# the selection, shared by run and cases
+PROTOCOL = click.option(
+    "--protocol",
+    "protocols",
+    multiple=True,
+    metavar="NAME",
+    help="Only this protocol's cases: wmcsom, spwfcsom, calendar, csom (or ms-wmcsom …). Repeatable.",
+)
+KEYWORD = click.option(
+    "-k", "keyword", default=None, metavar="EXPR", help="Only cases whose id matches (pytest -k)."
+)
+MARKEXPR = click.option(
+    "-m",
+    "markers",
+    default=None,
+    metavar="EXPR",
+    help="Only cases whose markers match (pytest -m): must, should, semantic, writes, and the protocols "
+    'wmcsom, spwfcsom, calendar, csom; e.g. -m "must and not writes".',
+)
+
 CONFIG = click.option(
     "--config",
     "config_path",
@@ -88,7 +108,7 @@ def _check_url(key: str, url: str | None) -> None:
         )
 
 
-def _protocols(names: tuple[str, ...]) -> tuple[str, ...]:
+def protocol_markers(names: tuple[str, ...]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in MARKERS]
     if unknown:
         raise click.UsageError(f"unknown protocol {unknown[0]!r} (known: {', '.join(sorted(MARKERS))})")
@@ -106,13 +126,7 @@ def _check_baseline(path: Path | None) -> None:
 @click.command("run")
 @CONFIG
 @target_options
-@click.option(
-    "--protocol",
-    "protocols",
-    multiple=True,
-    metavar="NAME",
-    help="Only this protocol's cases: wmcsom, spwfcsom, calendar, csom (or ms-wmcsom …). Repeatable.",
-)
+@PROTOCOL
 @click.option(
     "--skip-protocol",
     "skip_protocols",
@@ -134,7 +148,19 @@ def _check_baseline(path: Path | None) -> None:
     help="Where results.json, junit.xml, report.html, badge.svg and badge.json go.",
 )
 @click.option("--seed", type=int, default=None, help="Seed for generated values: same seed, same requests.")
-@click.option("-k", "keyword", default=None, metavar="EXPR", help="Only cases whose id matches (pytest -k).")
+@KEYWORD
+@MARKEXPR
+@click.option(
+    "--max-failures",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Stop after N cases failed or errored (with --workers, each worker after N of its own); "
+    "the report then covers a partial run.",
+)
+@click.option(
+    "-x", "--exitfirst", "exit_first", is_flag=True, help="Stop at the first failure: --max-failures 1."
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -167,6 +193,9 @@ def run_command(
     report_dir: Path,
     seed: int | None,
     keyword: str | None,
+    markers: str | None,
+    max_failures: int | None,
+    exit_first: bool,
     workers: int | None,
     baseline: Path | None,
     read_only: bool,
@@ -194,12 +223,14 @@ def run_command(
     settings = RunSettings(
         target=config.url,
         token_env=config.token_env,
-        protocols=_protocols(config.protocols),
-        skip_protocols=_protocols(config.skip_protocols),
+        protocols=protocol_markers(config.protocols),
+        skip_protocols=protocol_markers(config.skip_protocols),
         profile=config.profile or "default",
         report_dir=report_dir,
         seed=seed,
         keyword=keyword,
+        markers=markers,
+        max_failures=1 if exit_first else max_failures,
         baseline=baseline,
         read_only=read_only,
         repeat=repeat,

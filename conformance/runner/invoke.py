@@ -44,6 +44,8 @@ class RunSettings:
     report_dir: Path = Path("reports")
     seed: int | None = None
     keyword: str | None = None  # pytest -k
+    markers: str | None = None  # pytest -m, with the protocols' selection
+    max_failures: int | None = None  # pytest --maxfail
     baseline: Path | None = None
     read_only: bool = False
     repeat: int = 1
@@ -102,18 +104,26 @@ def pytest_args(settings: RunSettings, cases: Path, *, terminal: bool = True) ->
         "--profile", settings.profile, "--report-dir", str(settings.report_dir),
         "--repeat", str(settings.repeat),
     ]  # fmt: skip
-    optional = {"-k": settings.keyword, "--baseline": settings.baseline, "--seed": settings.seed}
+    optional = {"--baseline": settings.baseline, "--seed": settings.seed, "--maxfail": settings.max_failures}
     for flag, value in optional.items():
         if value is not None:
             args += [flag, str(value)]
-    terms = [f"({' or '.join(MARKERS[p] for p in settings.protocols)})"] if settings.protocols else []
-    if settings.skip_protocols:
-        terms.append(f"not ({' or '.join(MARKERS[p] for p in settings.skip_protocols)})")
-    if terms:
-        args += ["-m", " and ".join(terms)]
+    args += selection_args(settings)
     if settings.read_only:
         args.append("--read-only")
     return args
+
+
+def selection_args(settings: RunSettings) -> list[str]:
+    """pytest's -k and -m for the settings' keyword, markers and protocols."""
+    terms = [f"({' or '.join(MARKERS[p] for p in settings.protocols)})"] if settings.protocols else []
+    if settings.skip_protocols:
+        terms.append(f"not ({' or '.join(MARKERS[p] for p in settings.skip_protocols)})")
+    if settings.markers:
+        terms.append(f"({settings.markers})")
+    return (["-k", settings.keyword] if settings.keyword else []) + (
+        ["-m", " and ".join(terms)] if terms else []
+    )
 
 
 def preflight(access: Access, *, csom: bool) -> None:
@@ -220,7 +230,7 @@ def run(settings: RunSettings) -> int:
     if status == pytest.ExitCode.USAGE_ERROR:
         raise RunError("", USAGE)  # pytest has said why, in one line
     if status == pytest.ExitCode.NO_TESTS_COLLECTED or (verdict is None and status == pytest.ExitCode.OK):
-        raise RunError("no conformance case matches the selection (--protocol, -k)", USAGE)
+        raise RunError("no conformance case matches the selection (--protocol, -k, -m)", USAGE)
     if verdict is not None and verdict.exit_code == UNREACHABLE:
         raise RunError(verdict.aborted, UNREACHABLE)
     if status == pytest.ExitCode.INTERRUPTED:

@@ -207,7 +207,7 @@ def _collect(
             except ResultsError:
                 raise RunError(f"worker {index} left no results ({exc})", NONCONFORMANT) from None
     if not runs:
-        raise RunError("no conformance case matches the selection (--protocol, -k)", USAGE)
+        raise RunError("no conformance case matches the selection (--protocol, -k, -m)", USAGE)
     return merge_runs(runs)
 
 
