@@ -30,8 +30,10 @@ from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP
 from conformance.runner.access import AccessError
 from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
 from conformance.runner.handover import Handover, hand_over
+from conformance.runner.invoke import RunError, cases_dir
 
 REPEAT_FIXTURE = "conformance_repeat"
+DEFAULT_REPORT_DIR = "reports"  # as conformance run's, in the folder pytest runs in
 for _name, _examples in PROFILES.items():
     settings.register_profile(
         f"conformance-{_name}", max_examples=_examples, deadline=None, database=None,
@@ -59,7 +61,14 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
     group.addoption("--read-only", action="store_true", help="skip every case that writes to the target")
     group.addoption("--batch-size", type=int, default=40, help="most checks' probes sent in one ProcessQuery")
-    group.addoption("--report-dir", default=None, help="write results.json (and reports) into this folder")
+    group.addoption(
+        "--conformance", action="store_true",
+        help="collect the installed conformance cases too, beside the tests this run collects",
+    )  # fmt: skip
+    group.addoption(
+        "--report-dir", default=None,
+        help=f"where the conformance cases' reports go (default: {DEFAULT_REPORT_DIR}/, once cases ran)",
+    )  # fmt: skip
     group.addoption(
         "--baseline", default=None, help="known failures (results.json, TOML or a list of case ids)"
     )
@@ -85,6 +94,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # bad option values stop the run before any case, as usage errors (conformance run: exit 2)
     if config.getoption("--repeat", 1) < 1:
         raise pytest.UsageError("--repeat must be 1 or more")
+    if config.getoption("--conformance"):
+        try:
+            config.args.append(str(cases_dir()))
+        except RunError as exc:
+            raise pytest.UsageError(str(exc)) from None
     handover = _handed_over(config) or _from_options(config)
     baseline = config.getoption("--baseline", None)
     try:
@@ -169,6 +183,8 @@ def _destructive_rank(item: pytest.Item) -> int:
 
 @pytest.hookimpl(tryfirst=True)  # before -k, -m and --shard leave cases out (and -m reads the markers added)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--report-dir") is None and any(meta_of(item) for item in items):
+        config.option.report_dir = DEFAULT_REPORT_DIR  # the usual reports, as conformance run writes them
     _name_unknown_baseline_ids(config, items)
     # a case that destroys provisioned objects cannot run twice on them: it runs once under --repeat
     repeated = [item for item in items if _repetition(item) and _destructive_rank(item)]

@@ -64,6 +64,10 @@ class Recorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield
+        meta = meta_of(item)
+        session = item.config.stash.get(SESSION_KEY, None)
+        if meta is None and (session is None or session.client is None):
+            return report  # another project's test in a run without a target open: not ours to touch
         redact = _redactor(item.config)
         longtext = report.longreprtext if report.longrepr is not None else ""
         # pytest keeps every report (its summary, JUnit): a target's 10 MB message in each is not, nor
@@ -78,7 +82,6 @@ class Recorder:
             # nothing more can be learnt: stop, and say why once (conformance run: exit 3)
             self.aborted = f"{UNREACHABLE_REASON}: {call.excinfo.value}"
             item.session.shouldstop = self.aborted
-        meta = meta_of(item)
         if meta is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return report
         violation = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, Violation) else None
@@ -136,7 +139,12 @@ class Recorder:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started = (dt.datetime.now(dt.UTC), time.perf_counter())
-        if report_dir := session.config.getoption("--report-dir", None):
+
+    @pytest.hookimpl(trylast=True)  # once the plugin has chosen the report folder
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """The journal, when conformance cases are to run (another project's tests leave no file)."""
+        report_dir = session.config.getoption("--report-dir", None)
+        if report_dir and any(meta_of(item) for item in session.items):
             self.journal = Journal(Path(report_dir) / JOURNAL, self._header(session.config, 0.0))
 
     def _header(self, config: pytest.Config, exitstatus: int) -> RunHeader:
