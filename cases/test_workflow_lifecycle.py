@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, ParamSpec
@@ -155,6 +155,17 @@ COMMANDS = {
 }
 NEW = ("NotStarted", "Started")  # a new instance: the host may not have picked it up yet
 FINISHED = frozenset({"Completed", "Canceled", "Terminated"})
+
+
+def _onwards(number: Any, otherwise: tuple[str, ...]) -> tuple[str, ...]:
+    """The statuses an instance read with status ``number`` may report next (a host still moving it
+    on: Canceling, then Canceled); ``otherwise`` for a number that is no status."""
+    status = STATUS_NAME.get(number)
+    if status is None:
+        return otherwise
+    moves = next((m for m in (NEW, *(c.then for c in COMMANDS.values())) if status in m), (status,))
+    return moves[moves.index(status) :]
+
 
 # ------------------------------------------------------------------------------------------ model
 
@@ -366,7 +377,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         for instance_id, read in reads.instances.items():
             self._compare_instance(answer, self.instances[instance_id], read)
         for subscription_id, read in reads.enumerations.items():
-            self._compare_enumeration(answer, subscription_id, read)
+            self._compare_enumeration(answer, subscription_id, read, reads.instances.keys())
         for (subscription_id, status), read in reads.counts.items():
             self._compare_count(answer, subscription_id, status, read)
         for site, read in reads.places.items():
@@ -408,8 +419,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         if value is None:
             return
         if instance.doubted:  # where the steps the target refused left it is not the model's to say
-            status = STATUS_NAME.get(value.get("Status"))
-            instance.allowed = (status,) if status else instance.allowed
+            instance.allowed = _onwards(value.get("Status"), instance.allowed)
         else:
             self._judge_status(answer, instance, instance.site, value.get("Status"))
         instance.site = READ_STATUS
@@ -433,7 +443,11 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             instance.allowed = (status,)
         return False
 
-    def _compare_enumeration(self, answer: Answer, subscription_id: uuid.UUID, read: Read) -> None:
+    def _compare_enumeration(
+        self, answer: Answer, subscription_id: uuid.UUID, read: Read, read_alone: Iterable[uuid.UUID]
+    ) -> None:
+        """The subscription's instances and their statuses; an instance started in this request (so
+        not read alone in it) is first read here, and its status settles as a read of it alone would."""
         value = answer.value(ENUMERATED, read)
         if value is None:
             return
@@ -447,10 +461,12 @@ class WorkflowLifecycle(RuleBasedStateMachine):
             what=f"instances of subscription {subscription_id}",
         )
         for instance_id in found.keys() & mine.keys():
+            instance = mine[instance_id]
+            if instance_id not in read_alone and not instance.doubted:
+                self._judge_status(answer, instance, instance.site, found[instance_id])
+                instance.site = READ_STATUS
             status = STATUS_NAME.get(found[instance_id], found[instance_id])
-            answer.judge(
-                ENUMERATED, checks.one_of, status, mine[instance_id].allowed, what=f"Status of {instance_id}"
-            )
+            answer.judge(ENUMERATED, checks.one_of, status, instance.allowed, what=f"Status of {instance_id}")
 
     def _compare_count(
         self, answer: Answer, subscription_id: uuid.UUID, status: str | None, read: Read
@@ -585,7 +601,7 @@ class WorkflowLifecycle(RuleBasedStateMachine):
                 what = f"Status of {instance.id}"
                 if not answer.judge(command.status, checks.one_of, status, command.then, what=what):
                     # the model follows the target, and the later steps on it are not blamed
-                    instance.allowed = (status,) if status in STATUS else before[0]
+                    instance.allowed = _onwards(value.get("Status"), before[0])
                     instance.site, instance.doubted = READ_STATUS, True
 
         return judge
@@ -631,15 +647,23 @@ class WorkflowLifecycle(RuleBasedStateMachine):
 
     @initialize()
     def prepare(self) -> None:
-        """Save, publish, subscribe and start once, so every example reaches the instance commands
-        (publish and subscribe in one request: the subscription names the definition's id)."""
+        """Two definitions saved, the first published and subscribed to, two instances started and
+        the first terminated, in three requests (each names an id the one before returned): every
+        rule then applies, so that no example stops short for want of one (Hypothesis turns some
+        rules off in each example; an example none of whose rules applies is thrown away, with the
+        requests it made)."""
+        self.chain.add(self._save_new)
         self.chain.send(self._save_new)
-        for definition in list(self.definitions.values()):
+        for definition in list(self.definitions.values())[:1]:
             self.chain.add(partial(self._publish, definition))
             source = "list" if "list" in self.run.sources else "site"
             self.chain.send(partial(self._subscribe, definition, source))
         for subscription in list(self.subscriptions.values()):
-            self.chain.send(partial(self._start, subscription, START_METHODS[subscription.source][0]))
+            method = START_METHODS[subscription.source][0]
+            self.chain.add(partial(self._start, subscription, method))
+            self.chain.send(partial(self._start, subscription, method))
+        for instance in self._settled("Started")[:1]:
+            self.chain.add(partial(self._command, instance, COMMANDS["TerminateWorkflow"]))
 
     def _saves(self) -> list[str]:
         kinds = ["new"] if len(self.definitions) < MAX_DEFINITIONS else []
