@@ -198,7 +198,7 @@ def test_method_call(spec_type: SpecType, method: Method, request: pytest.Fixtur
     outcomes = _skip_unless_sent(spec_type, (spec_type.name, method.name), request.getfixturevalue(fixture))
     schema = _return_schema(method)
     for index, outcome in enumerate(outcomes):
-        at = Site(method.section, evidence=(outcome.reply.exchange,))
+        at = Site(method.section, evidence=(outcome.exchange,))
         if index == 0:
             verify(replace(at, level="semantic"), checks.scope_ok, outcome.reply, outcome.scope_id)
         verify(at, checks.no_error, outcome.reply)
@@ -265,7 +265,7 @@ def test_method_negative(spec_type: SpecType, method: Method, negative_calls: Ou
     """A server that checks its input refuses each spoiled call (neither spec nor MS-CSOM says MUST)."""
     for outcome in _skip_unless_sent(spec_type, (spec_type.name, method.name), negative_calls):
         verify(
-            Site(method.section, "semantic", (outcome.reply.exchange,)),
+            Site(method.section, "semantic", (outcome.exchange,)),
             checks.scope_refused,
             outcome.reply,
             outcome.scope_id,
@@ -306,7 +306,7 @@ def constructed(target: Target, arguments: Arguments, run_options: RunOptions) -
 )
 def test_constructor(spec_type: SpecType, constructed: Outcomes) -> None:
     (outcome,) = constructed[spec_type.name]
-    at = Site(spec_type.constructor.section, evidence=(outcome.reply.exchange,))
+    at = Site(spec_type.constructor.section, evidence=(outcome.exchange,))
     verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
     verify(at, checks.object_type, outcome.raw(), spec_type.short_name)
 
@@ -394,7 +394,7 @@ def test_enum_value(enum: SpecType, value: EnumValue, enum_values_sent: Outcomes
     if (enum.name, value.value) not in enum_values_sent:
         left_out("--read-only: this enum type is only sent by a call that writes")
     (outcome,) = enum_values_sent[(enum.name, value.value)]
-    at = Site(value.section, evidence=(outcome.reply.exchange,))
+    at = Site(value.section, evidence=(outcome.exchange,))
     verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
     carrier = _carrier(enum)
     if carrier is None:
@@ -449,7 +449,7 @@ def test_read_only_property_not_settable(
         left_out("--read-only: setting a property is a write")
     (outcome,) = read_only_sets[(spec_type.name, prop.name)]
     verify(
-        Site(prop.section, "semantic", (outcome.reply.exchange,)),
+        Site(prop.section, "semantic", (outcome.exchange,)),
         checks.scope_refused,
         outcome.reply,
         outcome.scope_id,

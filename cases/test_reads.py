@@ -158,7 +158,7 @@ def _judged(session: SpecType, reads: dict[Read, ProbeOutcome]) -> dict[Read, li
     """The task ids of every read, each read verified to have succeeded."""
     section = session.method("ReadTasks").section
     for outcome in reads.values():
-        at = Site(section, "semantic", (outcome.reply.exchange,))
+        at = Site(section, "semantic", (outcome.exchange,))
         verify(at, checks.scope_ok, outcome.reply, outcome.scope_id)
     return {read: _ids(outcome) for read, outcome in reads.items()}
 
@@ -170,7 +170,7 @@ def test_read_tasks_lists_each_task_once(session: SpecType, task_reads: TaskRead
     for read, ids in _judged(session, reads).items():
         repeated = sorted({i for i in ids if ids.count(i) > 1}, key=str)
         asked = "all tasks" if read.ids is None else f"tasks {list(read.ids)}"
-        at = Site(session.method("ReadTasks").section, "semantic", (reads[read].reply.exchange,))
+        at = Site(session.method("ReadTasks").section, "semantic", (reads[read].exchange,))
         verify(at, checks.equals, repeated, [], what=f"tasks listed more than once by ReadTasks of {asked}")
 
 
@@ -184,7 +184,7 @@ def test_read_tasks_returns_every_task(session: SpecType, task_reads: TaskReads)
     together = Read(session.name, task_reads.created)
     found_alone = [i for i in task_reads.created if i in ids[Read(session.name, (i,))]]
     missing = [i for i in found_alone if i not in ids[together]]
-    at = Site(session.method("ReadTasks").section, "semantic", (reads[together].reply.exchange,))
+    at = Site(session.method("ReadTasks").section, "semantic", (reads[together].exchange,))
     what = f"tasks found alone but missing from ReadTasks of {list(together.ids)}"
     verify(at, checks.equals, missing, [], what=what)
 

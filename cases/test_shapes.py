@@ -39,7 +39,7 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
     snapshot = snapshots.get(spec_type.name)
     if snapshot is None:
         left_out("--read-only: reaching this class needs a call that writes")
-    evidence = (snapshot.reply.exchange,)
+    evidence = (snapshot.exchange,)
     verify(
         Site(snapshot.route[-1].section, evidence=evidence),
         checks.scope_ok,
@@ -64,7 +64,7 @@ def _object(snapshots: dict[str, Snapshot], spec_type: SpecType) -> tuple[Snapsh
 def test_object_type(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
     verify(
-        Site(spec_type.section, evidence=(snapshot.reply.exchange,)),
+        Site(spec_type.section, evidence=(snapshot.exchange,)),
         checks.object_type,
         value,
         spec_type.short_name,
@@ -82,7 +82,7 @@ def _property_cases() -> list[Any]:
 @pytest.mark.parametrize(("spec_type", "prop"), _property_cases())
 def test_property_shape(spec_type: SpecType, prop: Property, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
-    at = Site(prop.section, evidence=(snapshot.reply.exchange,))
+    at = Site(prop.section, evidence=(snapshot.exchange,))
     if prop.kind == "objectpath" and (not isinstance(value, dict) or prop.name not in value):
         return  # object-path properties come back only when queried; checked with their own class
     verify(at, checks.property_present, value, prop.name)
@@ -97,7 +97,7 @@ def test_property_shape(spec_type: SpecType, prop: Property, snapshots: dict[str
 def test_object_schema(spec_type: SpecType, snapshots: dict[str, Snapshot]) -> None:
     snapshot, value = _object(snapshots, spec_type)
     verify(
-        Site(spec_type.section, evidence=(snapshot.reply.exchange,)),
+        Site(spec_type.section, evidence=(snapshot.exchange,)),
         checks.json_schema,
         value,
         CATALOGUE.object_schema(spec_type),
@@ -127,7 +127,7 @@ def test_special_value_form(spec_type: SpecType, prop: Property, snapshots: dict
         pytest.skip(f"the target sent {prop.name} as {written!r}: no DateTime or Guid written to judge")
     assert snapshot.reply.response is not None  # _object verified the answer
     verify(
-        Site(SPECIAL_VALUES[1], "semantic", (snapshot.reply.exchange,)),
+        Site(SPECIAL_VALUES[1], "semantic", (snapshot.exchange,)),
         checks.escaped_solidus,
         written,
         snapshot.reply.response.unescaped,

@@ -158,7 +158,7 @@ def test_enum_values_decoded(
             for name in carriers.get(obj.get("_ObjectType_"), ()):
                 if name in obj:
                     verify(
-                        Site(enum.section, evidence=(snapshot.reply.exchange,)),
+                        Site(enum.section, evidence=(snapshot.exchange,)),
                         checks.json_schema,
                         obj[name],
                         schema,
@@ -167,7 +167,7 @@ def test_enum_values_decoded(
     for outcome in enum_returns.get(enum.name, []):
         value = outcome.raw()
         if value is not None:
-            verify(Site(enum.section, evidence=(outcome.reply.exchange,)), checks.json_schema, value, schema)
+            verify(Site(enum.section, evidence=(outcome.exchange,)), checks.json_schema, value, schema)
             judged += 1
     if not judged:
         pytest.skip(f"the target returned no value of {enum.short_name} in this session")
@@ -210,7 +210,7 @@ def _sending_writes(enum: SpecType) -> bool:
 def test_unknown_enum_number_refused(enum: SpecType, unknown_sent: dict[Any, list[ProbeOutcome]]) -> None:
     (outcome,) = unknown_sent[enum.name]
     verify(
-        Site(enum.section, "semantic", (outcome.reply.exchange,)),
+        Site(enum.section, "semantic", (outcome.exchange,)),
         checks.scope_refused,
         outcome.reply,
         outcome.scope_id,

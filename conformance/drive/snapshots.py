@@ -10,13 +10,14 @@ matters). Cases then judge their own :class:`ProbeOutcome` and still pass or fai
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.drive.target import CsomReply, Target
+from conformance.drive.target import CsomReply, Exchange, Target
 from conformance.model.catalogue import Catalogue
 from conformance.model.routes import Arguments, Route, follow
 from conformance.wire import SELECT_ALL, RequestBuilder
@@ -36,6 +37,11 @@ class ProbeOutcome:
 
     def raw(self) -> Any:
         return None if self.result_id is None else self.reply.raw_results.get(self.result_id)
+
+    @property
+    def exchange(self) -> Exchange:
+        """The batch's exchange as this probe's evidence: its reproduce command sends the probe alone."""
+        return dataclasses.replace(self.reply.exchange, focus=(self.scope_id,))
 
 
 def send_batched(
@@ -74,6 +80,10 @@ class Snapshot:
     @property
     def reply(self) -> CsomReply:
         return self.outcome.reply
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.outcome.exchange
 
     def raw(self) -> Any:
         """The queried object as raw JSON: for an item route the first child item (None if none)."""

@@ -42,7 +42,16 @@ from typing import Any
 import httpcore
 import httpx
 
-from conformance.wire import MalformedResponse, Request, Response, parse_response, to_xml
+from conformance.wire import (
+    MalformedResponse,
+    Request,
+    Response,
+    WireError,
+    excerpt,
+    parse_request,
+    parse_response,
+    to_xml,
+)
 
 PROCESS_QUERY = "/_vti_bin/client.svc/ProcessQuery"
 CONTEXT_INFO = "/_api/contextinfo"
@@ -99,6 +108,9 @@ class Exchange:
     response_body: bytes
     duration_s: float
     auth_curl: tuple[str, ...] = ()  # curl arguments standing for credentials sent outside the headers
+    # the top-level actions of a batched ProcessQuery this exchange is evidence of (one probe's scope):
+    # its reproduce command sends those alone
+    focus: tuple[int, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -118,9 +130,18 @@ class Exchange:
         for name, value in self.request_headers.items():
             header = PLACEHOLDERS.get(name.lower(), f"{name}: {value}")
             parts += ["-H", f'"{header}"' if "$" in header else shlex.quote(header)]
-        if self.request_body:
-            parts += ["--data-binary", shlex.quote(self.request_body.decode("utf-8", "replace"))]
+        if body := self.focused_body():
+            parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
         return " ".join([*parts, *self.auth_curl])
+
+    def focused_body(self) -> bytes:
+        """The request body, cut down to the ``focus`` actions and the object paths they need."""
+        if not self.focus:
+            return self.request_body
+        try:
+            return to_xml(excerpt(parse_request(self.request_body), self.focus))
+        except WireError:  # not a request of ours after all: the whole body reproduces it
+            return self.request_body
 
     def describe(self, limit: int = 4000) -> str:
         """Request and response as text, each body cut to ``limit`` characters."""
@@ -134,8 +155,14 @@ class Exchange:
 
         headers = "".join(f"{k}: {v}\n" for k, v in self.request_headers.items())
         answer = "".join(f"{k}: {v}\n" for k, v in self.response_headers.items())
+        batched = (
+            f"(a batch: this case's probe is action {', '.join(map(str, self.focus))}; "
+            "the reproduce command sends it alone)\n"
+            if self.focus
+            else ""
+        )
         return (
-            f"{self.method} {self.url}\n{headers}\n{cut(self.request_body)}\n\n"
+            f"{batched}{self.method} {self.url}\n{headers}\n{cut(self.request_body)}\n\n"
             f"HTTP {self.status} ({self.duration_s * 1000:.0f} ms)\n{answer}\n{cut(self.response_body)}"
         )
 

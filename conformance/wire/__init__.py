@@ -70,7 +70,7 @@ from ._response import (
     parse_response,
     scope_error,
 )
-from ._validate import referenced_paths, validate_request
+from ._validate import excerpt, referenced_paths, validate_request
 from ._values import (
     INTEGER_RANGES,
     NULL,
@@ -135,6 +135,7 @@ __all__ = [
     "decode_value",
     "encode_response",
     "encode_value",
+    "excerpt",
     "from_json",
     "is_null",
     "normalize",

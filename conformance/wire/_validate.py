@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
@@ -105,3 +106,16 @@ def dependencies_first(paths: Mapping[int, ObjectPath], start: Iterable[int], do
                 done.add(path_id)
                 order.append(path_id)
     return order
+
+
+def excerpt(request: Request, action_ids: Iterable[int]) -> Request:
+    """``request`` cut down to the top-level actions ``action_ids`` (a scope whole) and the object
+    paths they need, in their document order: one probe of a batch, sent alone, shows its answer alone.
+    The request must be valid (:func:`validate_request`)."""
+    wanted = set(action_ids)
+    actions = tuple(action for action in request.actions if action.id in wanted)
+    needed: set[int] = set()
+    start = [ref for node in walk_scoped(actions) for ref in referenced_paths(node)]
+    dependencies_first(request.paths_by_id, start, needed)
+    paths = tuple(path for path in request.object_paths if path.id in needed)
+    return dataclasses.replace(request, actions=actions, object_paths=paths)

@@ -17,9 +17,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.background import BackgroundServer
-from conformance.drive.snapshots import Probe, send_batched
-from conformance.drive.target import PROCESS_QUERY, Connection, Exchange, Target
-from conformance.wire import RequestBuilder
+from conformance.drive.snapshots import Probe, send_batched, take_snapshots
+from conformance.drive.target import PROCESS_QUERY, Connection, Credentials, Exchange, Target
+from conformance.drive.world import provision
+from conformance.model.catalogue import catalogue
+from conformance.model.routes import Arguments, plan_routes, route_writes
+from conformance.server import ReferenceServer
+from conformance.wire import RequestBuilder, parse_request, to_xml
 
 
 class Late:
@@ -80,3 +84,29 @@ def test_a_batch_answer_is_parsed_once_however_many_probes_read_it(monkeypatch: 
     answered = [outcome.raw() for (outcome,) in outcomes.values()]
     assert all(isinstance(value, dict) for value in answered) and len(answered) == 40
     assert len(parses) == 2  # one a request, not one a probe
+
+
+def test_a_probes_evidence_reproduces_it_alone() -> None:
+    """Each snapshot's evidence sends its own probe alone (its scope and the object paths it needs,
+    #17: the reproduce command was the whole batch of dozens of scopes), and the reference server
+    answers it as it answered that probe within the batch."""
+    with (
+        ReferenceServer(seed_data=True) as server,
+        Target(server.url, credentials=Credentials.bearer(server.token)) as target,
+    ):
+        world = provision(target, catalogue(), "ccrun0", read_only=True)
+        routes = [
+            (name, route) for name, route in plan_routes(catalogue()).items() if not route_writes(route)
+        ]
+        taken = take_snapshots(target, catalogue(), routes, Arguments(catalogue(), world.values), 20)
+        for snapshot in list(taken.values())[::5]:
+            alone = parse_request(snapshot.exchange.focused_body())
+            batch = parse_request(snapshot.exchange.request_body)
+            assert [action.id for action in alone.actions] == [snapshot.outcome.scope_id]
+            assert len(alone.object_paths) < len(batch.object_paths)
+            assert f"'{to_xml(alone).decode()}'" in snapshot.exchange.curl()
+            assert "sends it alone" in snapshot.exchange.describe()
+            again = target.process_query(alone)
+            assert again.raw_results.get(snapshot.outcome.result_id) == snapshot.outcome.raw(), (
+                snapshot.type_name
+            )
