@@ -61,7 +61,8 @@ def _common(command):  # the options every client command has
             "--node-dir",
             type=click.Path(path_type=Path, file_okay=False),
             default=None,
-            help="The interop Node.js project (default: interop/ of the repository).",
+            help="The interop Node.js project (default: interop/ of the repository; installed, its copy "
+            "in the user's cache).",
         ),
     ]
     for option in reversed(options):

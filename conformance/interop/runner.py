@@ -20,11 +20,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from conformance import __version__
+from conformance.cache import user_cache
 from conformance.clientjudge.report import client_run
 from conformance.clientjudge.serve import JudgingServer
 from conformance.interop.results import ClientRun, JudgedRequests, from_driver
 
-INTEROP_DIR = Path(__file__).resolve().parents[2] / "interop"
+CHECKOUT_INTEROP = Path(__file__).resolve().parents[2] / "interop"  # a checkout's Node project
+PACKAGED_INTEROP = Path(__file__).resolve().parents[1] / "_interop"  # an installed package's copy of it
 BUILDS = ("2013", "2016", "2019", "spo")
 DRIVERS = {"jsom": ("jsom.js", "sp-jsom-node"), "pnp": ("pnp.js", "@pnp/sp-clientsvc")}
 SITE_PATH = "/sites/interop"  # where the embedded servers are addressed (any site path works)
@@ -54,7 +57,7 @@ class Job:
 
 def find_setup(directory: Path | None = None, node: str = "node") -> Setup:
     """Node and the installed interop project, or InteropUnavailable saying which is missing."""
-    directory = (directory or INTEROP_DIR).resolve()
+    directory = (directory or interop_dir()).resolve()
     found = shutil.which(node)
     if found is None:
         raise InteropUnavailable(f"{node!r} (Node.js 18 or newer) is not on PATH")
@@ -65,9 +68,21 @@ def find_setup(directory: Path | None = None, node: str = "node") -> Setup:
     ]
     if missing:
         raise InteropUnavailable(
-            f"{directory / 'node_modules'} lacks {', '.join(missing)}: run npm ci --prefix interop"
+            f"{directory / 'node_modules'} lacks {', '.join(missing)}: run npm ci --prefix {directory}"
         )
     return Setup(found, directory)
+
+
+def interop_dir() -> Path:
+    """The interop Node project: a checkout's ``interop/``; in an installed package, its copy, copied
+    once to a folder of the user's own, where npm can install the clients beside it (the package's
+    folder may be read-only, and is shared)."""
+    if (CHECKOUT_INTEROP / "package.json").is_file() or not PACKAGED_INTEROP.is_dir():
+        return CHECKOUT_INTEROP
+    mine = user_cache("interop", __version__)
+    if not (mine / "package.json").is_file():
+        shutil.copytree(PACKAGED_INTEROP, mine, dirs_exist_ok=True)
+    return mine
 
 
 def _redact(text: str, token: str | None) -> str:

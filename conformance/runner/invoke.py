@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from conformance.cache import user_cache
 from conformance.case import PROTOCOL_MARKERS
 from conformance.drive.target import BadAnswer, Connection, Target, TargetUnreachable
 from conformance.report.junit import relabel
@@ -75,8 +76,7 @@ class RunError(Exception):
 def hypothesis_home() -> Path:
     """Where Hypothesis keeps its caches: per user and across runs, never in the user's folder. A
     fresh one costs each run (each worker) seconds and about 180 MB to rebuild its Unicode tables."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "csom-conformance" / "hypothesis"
+    return user_cache("hypothesis")
 
 
 def cases_dir() -> Path:
