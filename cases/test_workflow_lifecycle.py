@@ -764,7 +764,9 @@ def lifecycle(target: Target, world: World, run_options: RunOptions) -> Iterator
     yield MachineOutcome(WHAT, verdicts, error)
 
 
-@pytest.mark.shard_weight(700)  # one state machine behind all these verdicts (conformance.pytest.shard)
+# its lanes make the most round trips of a run: a worker without the task lifecycle or the method
+# calls (conformance.pytest.shard)
+@pytest.mark.shard_weight(1500)
 @pytest.mark.parametrize("site", [case(site, site) for site in SITES])
 def test_workflow_lifecycle(site: CaseMeta, lifecycle: MachineOutcome) -> None:
     lifecycle.settle(site)
