@@ -170,6 +170,9 @@ class Recorder:
             aborted=self.aborted or ("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else ""),
         )
 
+    # after pytest's own, which tears the session fixtures down when Ctrl-C cut the run short: the
+    # target's tally (left by the session's teardown) is in the report then too
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
         if not self.results or self.started is None:

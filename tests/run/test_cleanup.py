@@ -122,6 +122,7 @@ def test_sigterm_mid_run_still_removes_what_the_run_created(
         # and what was judged before is a report, marked interrupted
         judged = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
         assert judged["aborted"] == "interrupted" and judged["verdict"]["exit_code"] == 1
+        assert judged["http_requests"] > 0 and judged["answers"]["total"] > 0  # the target's tally too
         assert judged["cases"] and (tmp_path / "r" / "report.html").is_file()
 
 
