@@ -54,6 +54,7 @@ from conformance.drive.world_wf import (
     section,
     service,
     statuses,
+    write_clean_up,
 )
 from conformance.judge import checks
 from conformance.judge.checks import Check
@@ -733,11 +734,27 @@ class WorkflowLifecycle(RuleBasedStateMachine):
         self.chain.add(partial(self._commands_on_finished, instance))
 
     def teardown(self) -> None:
+        """The pending steps, the read-back and the clean-up in one request (again on its own when
+        that failed); no other case starts instances of the lane's subscriptions: it knows them all."""
+        cleaned = False
+
+        def clean_up(builder: RequestBuilder) -> Judge:
+            left = write_clean_up(builder, CATALOGUE, self.created)
+
+            def judge(reply: CsomReply) -> None:
+                nonlocal cleaned
+                self.run.leftovers += left(reply)
+                cleaned = True
+
+            return judge
+
         try:
-            self.chain.flush()
+            self.chain.flush(then=clean_up)
         finally:
-            # no other case starts instances of the lane's subscriptions: it knows every one
-            self.run.leftovers += clean_up_workflow(self.run.target, CATALOGUE, self.created, others=False)
+            if not cleaned:
+                self.run.leftovers += clean_up_workflow(
+                    self.run.target, CATALOGUE, self.created, others=False
+                )
 
 
 # ------------------------------------------------------------------------------------------ cases

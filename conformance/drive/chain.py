@@ -51,11 +51,13 @@ class Chain:
         self.add(step, touches)
         self.flush()
 
-    def flush(self) -> None:
-        """Send the pending steps in one request, then judge each, in order."""
-        if not self.judges:
+    def flush(self, then: Step | None = None) -> None:
+        """Send the pending steps in one request, then judge each, in order; ``then``: a last step,
+        written after the closing read (and sent even when no step is pending)."""
+        if not self.judges and then is None:
             return
-        judges = [*self.judges, *([self.closing(self.builder)] if self.closing else [])]
+        closing = [self.closing] if self.closing and self.judges else []
+        judges = [*self.judges, *(step(self.builder) for step in [*closing, *([then] if then else [])])]
         builder, self.builder, self.judges, self.touched = self.builder, RequestBuilder(), [], set()
         reply = self.target.process_query(builder.build())
         for judge in judges:

@@ -418,23 +418,32 @@ def clean_up_workflow(
     try:
         # other cases may have started instances of the run's subscriptions too: they block deleting
         running = _running(target, catalogue, world.subscriptions) if others else []
-        instances = list(dict.fromkeys([*world.instances, *running]))
         builder = RequestBuilder()
-        for instance_id in instances:  # an instance that already finished refuses: no matter
-            with builder.exception_scope():
-                owner = service(builder, catalogue, "Instance")
-                builder.call(owner, "TerminateWorkflow", builder.method(owner, "GetInstance", instance_id))
-        for kind, method, ids in (
-            ("Subscription", "DeleteSubscription", world.subscriptions),
-            ("Deployment", "DeleteDefinition", world.definitions),
-        ):
-            for object_id in ids:
-                with builder.exception_scope():
-                    builder.call(service(builder, catalogue, kind), method, object_id)
-        reads = _read_back(builder, catalogue, replace(world, instances=instances))
-        return _still_there(target.process_query(builder.build()), catalogue, reads)
+        left = write_clean_up(builder, catalogue, replace(world, instances=[*world.instances, *running]))
+        return left(target.process_query(builder.build()))
     except Exception as exc:  # clean-up reports, it never fails the run
         return [f"workflow clean-up: {type(exc).__name__}: {exc}"]
+
+
+def write_clean_up(
+    builder: RequestBuilder, catalogue: Catalogue, world: WorkflowWorld
+) -> Callable[[CsomReply], list[str]]:
+    """:func:`clean_up_workflow`'s request, written into ``builder``; returns what, by the answer,
+    is still there."""
+    instances = list(dict.fromkeys(world.instances))
+    for instance_id in instances:  # an instance that already finished refuses: no matter
+        with builder.exception_scope():
+            owner = service(builder, catalogue, "Instance")
+            builder.call(owner, "TerminateWorkflow", builder.method(owner, "GetInstance", instance_id))
+    for kind, method, ids in (
+        ("Subscription", "DeleteSubscription", world.subscriptions),
+        ("Deployment", "DeleteDefinition", world.definitions),
+    ):
+        for object_id in ids:
+            with builder.exception_scope():
+                builder.call(service(builder, catalogue, kind), method, object_id)
+    reads = _read_back(builder, catalogue, replace(world, instances=instances))
+    return lambda reply: _still_there(reply, catalogue, reads)
 
 
 def named_workflow(

@@ -99,3 +99,12 @@ def test_a_failing_step_masks_none_after_it(target: Target) -> None:
         ("unknown", True),
         ("b", False),
     ]
+
+
+def test_a_last_step_follows_the_closing_read_and_goes_alone_when_nothing_is_pending(target: Target) -> None:
+    steps = Steps()
+    chain = Chain(target, limit=10, closing=steps.step("closing"))
+    chain.add(steps.step("a"))
+    chain.flush(then=steps.step("last"))
+    chain.flush(then=steps.step("alone"))  # no closing read: no step of the lifecycle to read back
+    assert _requests(steps.seen) == [["a", "closing", "last"], ["alone"]]
