@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -292,9 +293,11 @@ class Replayer:
         for variant in VARIANTS:
             if self.read_only and variant.meta.writes:
                 self.skip("--read-only: the example writes to the target", variant.key)
-        self.task_examples()
-        if not self.read_only:
-            self.workflow_examples()
+        protocols = [self.task_examples, *([] if self.read_only else [self.workflow_examples])]
+        # the two protocols' examples name objects of their own: in parallel, as the target allows
+        with ThreadPoolExecutor(min(len(protocols), self.target.connection.max_concurrency)) as pool:
+            for replayed in [pool.submit(examples) for examples in protocols]:
+                replayed.result()
         return self.replays
 
     # ---- MS-WMCSOM
