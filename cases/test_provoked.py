@@ -389,26 +389,33 @@ FAILED = _meta("RefreshState", "Failed", "provoked")
 NO_STATE = _meta("RefreshState", "NoValue", "provoked")
 
 
-@pytest.mark.parametrize("meta", [case(PENDING, PENDING)])
-def test_refresh_just_begun_is_pending(meta: CaseMeta, refreshes: Refreshes) -> None:
-    if refreshes.begun is None:
-        pytest.skip("BeginCacheRefresh returned no CurrentJobId (its own cases judge that)")
-    if refreshes.begun.member("AggregatorRefreshState") == _number("RefreshState", "Succeeded"):
-        pytest.skip("the refresh had already succeeded when its status was first read")
-    _judge_state(
-        meta, refreshes.begun, "AggregatorRefreshState", "AggregatorRefreshState of a job just begun"
-    )
+@dataclass(frozen=True)
+class JobState:
+    """A state the refresh job must be in when its status is read at one moment."""
+
+    meta: CaseMeta
+    moment: str  # Refreshes.begun or .done
+    excused: str  # a state in which the moment's state cannot be judged ...
+    why: str  # ... and why
+    what: str
 
 
-@pytest.mark.parametrize("meta", [case(SUCCEEDED, SUCCEEDED)])
-def test_refresh_done_succeeded(meta: CaseMeta, refreshes: Refreshes) -> None:
-    if refreshes.done is None:
+JOB_STATES = (
+    JobState(PENDING, "begun", "Succeeded", "the refresh had already succeeded when its status was "
+             "first read", "AggregatorRefreshState of a job just begun"),
+    JobState(SUCCEEDED, "done", "Failed", "the target's refresh failed (a provider of its own failed: no "
+             "request causes that)", "AggregatorRefreshState once no longer Pending"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("state", [case(s.meta, s) for s in JOB_STATES])
+def test_refresh_job_state(state: JobState, refreshes: Refreshes) -> None:
+    answer: Answer | None = getattr(refreshes, state.moment)
+    if answer is None:
         pytest.skip("BeginCacheRefresh returned no CurrentJobId (its own cases judge that)")
-    if refreshes.done.member("AggregatorRefreshState") == _number("RefreshState", "Failed"):
-        pytest.skip("the target's refresh failed (a provider of its own failed: no request causes that)")
-    _judge_state(
-        meta, refreshes.done, "AggregatorRefreshState", "AggregatorRefreshState once no longer Pending"
-    )
+    if answer.member("AggregatorRefreshState") == _number("RefreshState", state.excused):
+        pytest.skip(state.why)
+    _judge_state(state.meta, answer, "AggregatorRefreshState", state.what)
 
 
 @pytest.mark.parametrize("meta", [case(FAILED, FAILED)])
