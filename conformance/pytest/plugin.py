@@ -27,13 +27,14 @@ from conformance.pytest.recorder import Recorder
 from conformance.pytest.session import TargetSession, say
 from conformance.report.baseline import BaselineError, load_baseline
 from conformance.report.verdict import DEFAULT_GATE, GATES, READ_ONLY_SKIP
-from conformance.runner.access import AccessError
+from conformance.runner.access import DEFAULT_CASE_TIMEOUT, AccessError
 from conformance.runner.config import SETTINGS, TARGET_TABLES, ConfigError, from_environ, from_values, layered
 from conformance.runner.handover import Handover, hand_over
 from conformance.runner.invoke import RunError, cases_dir
 
 REPEAT_FIXTURE = "conformance_repeat"
 DEFAULT_REPORT_DIR = "reports"  # as conformance run's, in the folder pytest runs in
+SETTINGS_ERROR = pytest.StashKey[str]()  # why the target settings are unusable: said once cases are collected
 for _name, _examples in PROFILES.items():
     settings.register_profile(
         f"conformance-{_name}", max_examples=_examples, deadline=None, database=None,
@@ -123,7 +124,10 @@ def _from_options(config: pytest.Config) -> Handover:
         wanted = layered(from_values(flags, "command line"), environ)
         return hand_over(wanted, config.getoption("--fail-on", None) or environ.fail_on or DEFAULT_GATE)
     except (ConfigError, AccessError) as exc:
-        raise pytest.UsageError(str(exc)) from None
+        # a usage error once conformance cases are collected: another project's tests run on, whatever
+        # CONFORMANCE_* variables its environment holds for other jobs
+        config.stash[SETTINGS_ERROR] = str(exc)
+        return Handover(None, DEFAULT_CASE_TIMEOUT, DEFAULT_GATE)
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +187,11 @@ def _destructive_rank(item: pytest.Item) -> int:
 
 @pytest.hookimpl(tryfirst=True)  # before -k, -m and --shard leave cases out (and -m reads the markers added)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--report-dir") is None and any(meta_of(item) for item in items):
+    if not any(meta_of(item) for item in items):
+        return  # another project's tests alone: nothing of ours to do
+    if error := config.stash.get(SETTINGS_ERROR, None):
+        raise pytest.UsageError(error)
+    if config.getoption("--report-dir") is None:
         config.option.report_dir = DEFAULT_REPORT_DIR  # the usual reports, as conformance run writes them
     _name_unknown_baseline_ids(config, items)
     # a case that destroys provisioned objects cannot run twice on them: it runs once under --repeat
