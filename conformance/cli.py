@@ -148,6 +148,8 @@ def serve(
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     token_file = _token_file(server.token) if server.token and not token_env else None
+    # the second identity of an anonymous demo server (bob), for the authorization cases
+    second_file = _token_file(server.second_token) if server.second_token else None
     try:
         # SIGTERM stops it as Ctrl-C does, so that the token file goes too
         signal.signal(signal.SIGTERM, _interrupt)
@@ -164,9 +166,10 @@ def serve(
             click.echo(
                 f"alice's bearer token, made up at start-up, is in {token_file} (yours only; removed at exit)"
             )
-        click.echo(
-            f"test it with: {_run_command(server.url, token_env, token_file, 'basic' if basic else 'cookie')}"
-        )
+        if second_file:
+            click.echo(f"bob's, the second identity of the authorization cases, is in {second_file}")
+        mode = "basic" if basic else "cookie"
+        click.echo(f"test it with: {_run_command(server.url, token_env, token_file, mode, second_file)}")
         if not seed_data:
             click.echo("the calendar is empty without --seed-data: a run finds the calendar inconclusive")
         threading.Event().wait()
@@ -174,8 +177,9 @@ def serve(
         pass
     finally:
         server.__exit__(None, None, None)
-        if token_file:
-            token_file.unlink(missing_ok=True)
+        for made in (token_file, second_file):
+            if made:
+                made.unlink(missing_ok=True)
 
 
 def _token_file(token: str) -> Path:
@@ -206,13 +210,16 @@ def _exposure_warning(host: str, modes: list[str]) -> str | None:
     )
 
 
-def _run_command(url: str, token_env: str | None, token_file: Path | None, mode: str) -> str:
+def _run_command(
+    url: str, token_env: str | None, token_file: Path | None, mode: str, second_file: Path | None
+) -> str:
     """The `conformance run` that tests this server: alice's bearer token (by the variable or file it
     is in, never its value), else ``mode`` (basic or cookie: the secret in the variable a run reads),
-    and the calendar members the cases cannot learn over the wire."""
+    bob's from ``second_file`` as the second identity, and the calendar members the cases cannot
+    learn over the wire."""
     import shlex
 
-    from conformance.server.seed import calendar_member_env
+    from conformance.server.seed import SECOND_FORBIDDEN_ENV, calendar_member_env, second_forbidden_member
 
     members = [f"{env}={member}" for env, member in calendar_member_env().items() if member]
     if token_env:
@@ -221,6 +228,10 @@ def _run_command(url: str, token_env: str | None, token_file: Path | None, mode:
         source = ["--token-file", str(token_file)]
     else:
         source = ["--auth", mode]
+    if second_file:
+        forbidden = second_forbidden_member()
+        members += [f"{SECOND_FORBIDDEN_ENV}={forbidden}"] if forbidden else []
+        source += ["--second-token-file", str(second_file)]
     return shlex.join([*members, "conformance", "run", "--target", url, *source])
 
 
