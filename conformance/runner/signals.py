@@ -46,6 +46,21 @@ def signals_as_interrupt(first: Callable[[], None] = lambda: None) -> Iterator[N
             signal.signal(signum, handler)
 
 
+@contextmanager
+def interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored (in the main thread, the only one signals reach), for a clean-up
+    that must not be cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _resent_if_lost(
     interrupt: BaseException, signum: int, handler: Callable[[int, types.FrameType | None], None]
 ) -> BaseException:

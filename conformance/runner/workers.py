@@ -48,7 +48,7 @@ from conformance.runner.invoke import (
     interrupted_message,
     pytest_args,
 )
-from conformance.runner.signals import signals_as_interrupt
+from conformance.runner.signals import interrupts_ignored, signals_as_interrupt
 
 STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up before it is killed
 PARENT_POLL_S = 0.1  # how often a worker checks that its parent still runs
@@ -170,10 +170,11 @@ def _relay(
 
 
 def _stop(workers: list[subprocess.Popen[str]]) -> None:
-    """Ctrl-C or SIGTERM: each worker gets SIGINT, so its session ends and deletes what it created."""
+    """Ctrl-C or SIGTERM: each worker gets SIGTERM, so its session ends and deletes what it created
+    (a worker ignores any SIGTERM after the first, its parent-watch's too: nothing cuts that short)."""
     for worker in workers:
         if worker.poll() is None:
-            worker.send_signal(signal.SIGINT)
+            worker.terminate()
     for worker in workers:
         try:
             worker.wait(STOP_GRACE_S)
@@ -244,7 +245,10 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
                 relays[-1].start()
             statuses: list[int | None] = [worker.wait() for worker in workers]
     except KeyboardInterrupt:
-        _stop(workers)  # each worker sweeps the target (saying what it removed) and writes what it judged
+        # each worker sweeps the target (saying what it removed) and writes what it judged; a second
+        # Ctrl-C or SIGTERM must not leave them to it alone and the user without the report
+        with interrupts_ignored():
+            _stop(workers)
         interrupted, statuses = True, [worker.poll() for worker in workers]
     for relay in relays:
         relay.join(STOP_GRACE_S)

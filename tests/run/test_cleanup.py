@@ -78,10 +78,19 @@ def test_a_read_only_run_writes_nothing(tmp_path: Path) -> None:
         assert _content(db) == before
 
 
-# one process, and --workers 2: the parent passes the signal on and each worker sweeps its own run id
-@pytest.mark.parametrize(("workers", "run_ids"), [(1, [RUN_ID]), (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"])])
+# one process, and --workers 2: the parent passes the signal on and each worker sweeps its own run id;
+# an impatient second signal (Ctrl-C pressed again) cuts none of that short
+@pytest.mark.parametrize(
+    ("workers", "run_ids", "again"),
+    [
+        (1, [RUN_ID], None),
+        (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"], None),
+        (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"], signal.SIGINT),
+    ],
+    ids=["in-process", "workers", "workers-signalled-twice"],
+)
 def test_sigterm_mid_run_still_removes_what_the_run_created(
-    tmp_path: Path, workers: int, run_ids: list[str]
+    tmp_path: Path, workers: int, run_ids: list[str], again: int | None
 ) -> None:
     db = tmp_path / "reference.sqlite"
 
@@ -98,6 +107,9 @@ def test_sigterm_mid_run_still_removes_what_the_run_created(
             time.sleep(0.02)
         created = live()
         run.send_signal(signal.SIGTERM)
+        if again is not None:
+            time.sleep(0.3)  # the workers are sweeping now
+            run.send_signal(again)
         stdout, stderr = run.communicate(timeout=120)
         assert len(created) >= 3, created  # the signal came while the run's objects existed
         assert run.returncode == 130, stdout[-2000:] + stderr
