@@ -15,18 +15,19 @@ from contextlib import contextmanager
 @contextmanager
 def signals_as_interrupt(first: Callable[[], None] = lambda: None) -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt, so that pytest tears the session down (and the target is swept)
-    as on Ctrl-C; once: a second one is ignored, so that the clean-up is not cut short. Neither
-    SIGTERM nor Ctrl-C is lost when it lands where Python drops exceptions (see _resent_if_lost).
-    ``first`` runs when the first of them comes, before anything is torn down."""
+    as on Ctrl-C; once: a second SIGTERM or Ctrl-C is ignored, so that the clean-up is not cut short.
+    Neither is lost when it lands where Python drops exceptions (see _resent_if_lost). ``first`` runs
+    when the first of them comes, before anything is torn down."""
     noticed = []
 
     def notice() -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)
         if not noticed:
             noticed.append(True)
             first()
 
     def terminate(signum: int, frame: types.FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         notice()
         raise _resent_if_lost(KeyboardInterrupt(), signal.SIGTERM, terminate)
 

@@ -85,9 +85,10 @@ def test_a_read_only_run_writes_nothing(tmp_path: Path) -> None:
     [
         (1, [RUN_ID], None),
         (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"], None),
+        (1, [RUN_ID], signal.SIGINT),
         (2, [f"{RUN_ID}s1", f"{RUN_ID}s2"], signal.SIGINT),
     ],
-    ids=["in-process", "workers", "workers-signalled-twice"],
+    ids=["in-process", "workers", "in-process-signalled-twice", "workers-signalled-twice"],
 )
 def test_sigterm_mid_run_still_removes_what_the_run_created(
     tmp_path: Path, workers: int, run_ids: list[str], again: int | None
@@ -108,7 +109,7 @@ def test_sigterm_mid_run_still_removes_what_the_run_created(
         created = live()
         run.send_signal(signal.SIGTERM)
         if again is not None:
-            time.sleep(0.3)  # the workers are sweeping now
+            time.sleep(0.3)  # the clean-up is under way now
             run.send_signal(again)
         stdout, stderr = run.communicate(timeout=120)
         assert len(created) >= 3, created  # the signal came while the run's objects existed
