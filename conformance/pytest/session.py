@@ -107,13 +107,20 @@ class TargetSession:
         except Exception:  # a target that errs now: the sweep still says what it removes
             self.before_clean_up = []
 
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """``case_timeout`` seconds of requests, for the second identity's target as for the first."""
+        with contextlib.ExitStack() as stack:
+            for client in (self.client, self.second_client):
+                if client is not None:
+                    stack.enter_context(client.case_deadline(self.case_timeout))
+            yield
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """Each case gets ``case_timeout`` seconds of requests (its session fixtures' set-up does not
         count: each has its own)."""
-        if self.client is None:
-            return (yield)
-        with self.client.case_deadline(self.case_timeout):
+        with self._deadline():
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -121,9 +128,7 @@ class TargetSession:
         """A fixture's set-up gets ``case_timeout`` seconds of requests as a case does (provisioning
         against a target that answers slowly, each answer in time, held a run for ever); past it,
         its cases error as the target's fault."""
-        if self.client is None:
-            return (yield)
-        with self.client.case_deadline(self.case_timeout):
+        with self._deadline():
             return (yield)
 
 

@@ -4,11 +4,13 @@ passes; with one they skip, saying how to give a second; behind a proxy that mak
 first user (a server that ignores who is calling) each fails at its section. That proxy also answers
 every Authorization header it saw as the Error of a write and the name of a task, to both
 identities: the second identity's token, in the failing cases' messages and in the first's answers
-they show, is redacted from every report file as the first's is.
+they show, is redacted from every report file as the first's is. Behind one that answers the second
+identity slowly, the second's requests are held to case_timeout as the first's are.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -54,12 +56,23 @@ def _everyone_is_the_first(seen: list[str]) -> tuple[Fault, Fault]:
     )
 
 
+SLOW_S = 3.0  # each of the second identity's requests, past a case_timeout of 1 s
+
+
+def _second_is_slow(call: Call, upstream: Upstream) -> Call:
+    """Any caller but the first waits (the proxy's loop with it: these runs send one at a time)."""
+    if call.headers.get("authorization") != f"Bearer {upstream.token}":
+        time.sleep(SLOW_S)
+    return call
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Run], dict[str, Path], str]]:
     """Each run against a demo reference server of its own (its first and second user's tokens)."""
     with ExitStack() as stack:
         servers = {
-            name: stack.enter_context(ReferenceServer(seed_data=True)) for name in ("two", "one", "broken")
+            name: stack.enter_context(ReferenceServer(seed_data=True))
+            for name in ("two", "one", "broken", "slow")
         }
         second = servers["broken"].second_token
         assert second
@@ -68,7 +81,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, R
                 Upstream(servers["broken"].url, servers["broken"].token or ""), *_everyone_is_the_first([])
             )
         )
-        targets = {"two": servers["two"].url, "one": servers["one"].url, "broken": url}
+        slow = Upstream(servers["slow"].url, servers["slow"].token or "")
+        slow_url = stack.enter_context(
+            broken_server(
+                slow, *(Fault("second-is-slow", end, before=_second_is_slow) for end in (CSOM, CALENDAR))
+            )
+        )
+        targets = {"two": servers["two"].url, "one": servers["one"].url, "broken": url, "slow": slow_url}
         folders = {name: tmp_path_factory.mktemp(name) for name in targets}
 
         def run(name: str) -> Run:
@@ -77,6 +96,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, R
             if name != "one":
                 env["CONFORMANCE_SECOND_TOKEN"] = server.second_token or ""
             args = ("--target", targets[name], "--token-env", "FIRST_TOKEN")
+            args += ("--conformance-case-timeout", "1") if name == "slow" else ()
             return run_cases(folders[name], (IDENTITIES,), *args, env=env)
 
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
@@ -118,3 +138,11 @@ def test_a_server_ignoring_who_calls_fails_each_case_at_its_section(
     ]
     assert leaks == [], "the second identity's token in the report"
     assert second not in run.output
+
+
+def test_the_second_identitys_requests_are_held_to_the_case_timeout(
+    runs: tuple[dict[str, Run], dict[str, Path], str],
+) -> None:
+    run = runs[0]["slow"]
+    assert set(run.outcome("error")) == {meta.id for meta in CASES}, run.output
+    assert all("CaseTimeout" in c["message"] for c in run.cases.values()), run.output
