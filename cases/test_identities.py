@@ -2,7 +2,10 @@
 REST calendar). A task is in "a user's task list" (3.1.5.41.2.2.2), so one user's task is neither
 read nor written by another. The first identity (the run's) creates a task; the second (the
 ``second_*`` settings, or the embedded server's second user) reads it by id and in its whole list,
-writes its title and deletes it; the first then reads it back unchanged. The calendar answers 403
+writes its title and deletes it; the first then reads it back unchanged. Workflow objects are the
+web's, whoever reads them ([MS-SPWFCSOM] 3.1.5.4.2.2.5: a WorkflowServicesManager is "scoped to the
+specified Web"): the second identity finds on the web the definitions and subscriptions the run
+provisioned as the first. The calendar answers 403
 to a member whose calendar the caller may not view (Status Codes): the second identity asks for
 one (on the embedded server the first's, which its directory hides from the second; on another
 target the member CONFORMANCE_CALENDAR_SECOND_FORBIDDEN_MEMBER names, the case skipping without it).
@@ -25,11 +28,12 @@ import pytest
 
 from conformance.case import CaseMeta, RunOptions, case
 from conformance.drive.target import CsomReply, Target
-from conformance.drive.world import create_task
+from conformance.drive.world import World, create_task, run_pattern
+from conformance.drive.world_wf import named_workflow
 from conformance.judge import checks
 from conformance.judge.checks import Site, verify
 from conformance.model.calendar_schema import endpoint
-from conformance.model.catalogue import WM, catalogue
+from conformance.model.catalogue import WF, WM, catalogue
 from conformance.server.seed import SECOND_FORBIDDEN_ENV, second_forbidden_member
 from conformance.wire import SELECT_ALL, QuerySpec, RequestBuilder
 
@@ -185,3 +189,33 @@ def test_second_identity_may_not_view_a_forbidden_calendar(
         )
     exchange = second_target.rest(CALENDAR.path, {**PERIOD, "member": member}, "application/json")
     verify(Site.of(meta, exchange), checks.http_status, exchange, 403)
+
+
+MANAGER = CATALOGUE.types[WF + "WorkflowServicesManager"]
+assert MANAGER.constructor is not None
+WEB_SCOPED = CaseMeta(
+    "ms-spwfcsom", MANAGER.constructor.section, CATALOGUE.item_id(MANAGER, "ctor"), "other-user-same-web",
+    "semantic",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("meta", [case(WEB_SCOPED, WEB_SCOPED)])
+def test_workflow_objects_are_the_webs_whoever_reads(
+    meta: CaseMeta, target: Target, second_target: Target | None, world: World, run_options: RunOptions
+) -> None:
+    if second_target is None:
+        pytest.skip(NO_SECOND)
+    pattern = run_pattern(run_options.run_id)
+    mine, _ = named_workflow(target, CATALOGUE, pattern)
+    if not (mine.definitions or mine.subscriptions):
+        pytest.skip("the run has no workflow objects on this web (read-only, or none could be provisioned)")
+    theirs, _ = named_workflow(second_target, CATALOGUE, pattern)
+    for kind in ("definitions", "subscriptions"):
+        verify(
+            Site.of(meta),
+            checks.equals,
+            sorted(map(str, getattr(theirs, kind))),
+            sorted(map(str, getattr(mine, kind))),
+            what=f"the run's workflow {kind} on the web, read by the second identity (a second identity "
+            "that may not read the web's workflows fails here too)",
+        )

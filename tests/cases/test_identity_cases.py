@@ -1,7 +1,8 @@
 """cases/test_identities.py, run as a user runs it against a reference server (pytest in a
 subprocess): with two identities (the second's token from CONFORMANCE_SECOND_TOKEN) every case
 passes; with one they skip, saying how to give a second; behind a proxy that makes every caller the
-first user (a server that ignores who is calling) each fails at its section. That proxy also answers
+first user (a server that ignores who is calling), and shows the second no workflow of the web
+(workflows kept per user), each fails at its section. That proxy also answers
 every Authorization header it saw as the Error of a write and the name of a task, to both
 identities: the second identity's token, in the failing cases' messages and in the first's answers
 they show, is redacted from every report file as the first's is. Behind one that answers the second
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cases.test_identities import DELETE, FORBIDDEN, HIDDEN, NO_SECOND, UPDATE
+from cases.test_identities import DELETE, FORBIDDEN, HIDDEN, NO_SECOND, UPDATE, WEB_SCOPED
 from conformance.server import ReferenceServer
 from conformance.server.seed import SECOND_FORBIDDEN_ENV, second_forbidden_member
 from tests.cases.broken import CALENDAR, CSOM, Answer, Call, Fault, Upstream, broken_server
@@ -28,7 +29,14 @@ from tests.cases.faults import _objects
 from tests.cases.runner import Run, run_cases
 
 IDENTITIES = "cases/test_identities.py"
-CASES = (HIDDEN, UPDATE, DELETE, FORBIDDEN)
+CASES = (HIDDEN, UPDATE, DELETE, FORBIDDEN, WEB_SCOPED)
+OTHER = "x-conformance-other-caller"  # the proxy's own mark, between its two halves
+
+
+def _workflows_hidden(value: dict[str, Any]) -> None:
+    kind = value.get("_ObjectType_")
+    if isinstance(kind, str) and kind.startswith("SP.WorkflowServices.") and kind.endswith("Collection"):
+        value["_Child_Items_"] = []
 
 
 def _everyone_is_the_first(seen: list[str]) -> tuple[Fault, Fault]:
@@ -36,7 +44,9 @@ def _everyone_is_the_first(seen: list[str]) -> tuple[Fault, Fault]:
         sent = call.headers.get("authorization")
         if sent and sent not in seen:
             seen.append(sent)
-        return replace(call, headers={**call.headers, "authorization": f"Bearer {upstream.token}"})
+        first = f"Bearer {upstream.token}"
+        other = {OTHER: "1"} if sent != first else {}
+        return replace(call, headers={**call.headers, "authorization": first, **other})
 
     def after(call: Call, answer: Answer) -> Answer:
         if answer.status != 200:
@@ -48,6 +58,8 @@ def _everyone_is_the_first(seen: list[str]) -> tuple[Fault, Fault]:
                 value["Error"] = echo  # quoted by the failing cases
             elif value.get("_ObjectType_") == "SP.WorkManagement.OM.Task":
                 value["Name"] = echo  # in the first's read back, the evidence of the failing cases
+            elif OTHER in call.headers:  # and workflows kept per user, not per web
+                _workflows_hidden(value)
         return answer.with_json(array)
 
     return (
