@@ -1,12 +1,15 @@
 """Benchmarks of the suite and the reference server, all measured in one run on this machine.
 
     .venv/bin/python bench/run.py [--profile default] [--workers N] [--seconds 3] [--repeat 3]
-                                  [--out bench/results.json] [--no-thorough]
+                                  [--latency 50 --latency 200] [--out bench/results.json] [--no-thorough]
 
 1. ``conformance run`` (profile, --workers: the command's default unless given) against the
    reference server: wall time, checks, HTTP requests, checks per request, and the peak memory of
    the suite's largest process.
-2. The same run through a local proxy that adds 50 ms to every request: wall time, ratio to 1.
+2. The same run through a local proxy that adds each --latency (default 50 and 200 ms) to every
+   request: wall time, ratio to 1, and the headline figure, the run's critical path in round trips:
+   (wall through the proxy - wall direct) / added latency. The wall times move with the machine's
+   speed; the round trips do not, so they compare across machines and runs.
 3. Reference-server throughput (ProcessQuery/s for a small read) at 1, 8 and 32 concurrent clients,
    next to a bare ASGI hello-world served the same way (uvicorn, own process), as a ratio. The load
    comes from wrk when it is on PATH (``apt-get install wrk``; one thread, so that it takes as little
@@ -14,8 +17,8 @@
    so measures itself as much as them. Each figure is the median of --repeat runs; answers other
    than 2xx/3xx and socket errors are counted as failures.
 4. ``conformance run --profile thorough`` (100 examples a generated case) against the same server,
-   after the throughput runs so that its objects do not weigh on them: as 1, and its suite errors
-   (--no-thorough leaves it out, the run being the longest of all).
+   after the throughput runs so that its objects do not weigh on them: as 1 and 2, and its suite
+   errors (--no-thorough leaves it out, the run being the longest of all).
 Figures are ratios against baselines measured in the same run; nothing here asserts a speed.
 """
 
@@ -53,7 +56,7 @@ from conformance.wire import WireError, parse_response
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "CONFORMANCE_BENCH_TOKEN"
 TOKEN = "bench-token-not-a-secret"
-LATENCY_S = 0.05
+LATENCIES_MS = (50, 200)
 # UserSettingsManager → GetUserSettings → query: the JSOM capture of a settings read, trimmed
 SMALL_READ = (
     '<Request xmlns="http://schemas.microsoft.com/sharepoint/clientquery/2009" SchemaVersion="15.0.0.0" '
@@ -129,12 +132,12 @@ def run_suite(url: str, profile: str, workers: int) -> dict[str, float]:
     }
 
 
-def latency_proxy(upstream: str) -> Starlette:
-    """Forwards everything to ``upstream`` after sleeping LATENCY_S: a remote server's round trip."""
+def latency_proxy(upstream: str, latency_s: float) -> Starlette:
+    """Forwards everything to ``upstream`` after sleeping ``latency_s``: a remote server's round trip."""
     client = httpx.AsyncClient(base_url=upstream, timeout=60)
 
     async def forward(request: Request) -> Response:
-        await asyncio.sleep(LATENCY_S)
+        await asyncio.sleep(latency_s)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         answer = await client.request(
             request.method,
@@ -149,6 +152,23 @@ def latency_proxy(upstream: str) -> Starlette:
         )
 
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
+
+
+def through_latencies(
+    upstream: str, profile: str, workers: int, direct: dict[str, float], latencies_ms: list[int]
+) -> dict[str, dict[str, float]]:
+    """The run of ``direct`` again through a proxy adding each latency, with its critical path in
+    round trips: what the added latency added to the wall time, in latencies."""
+    slow = {}
+    for latency_ms in latencies_ms:
+        with BackgroundServer(latency_proxy(upstream, latency_ms / 1000)) as proxy:
+            run = run_suite(proxy.url, profile, workers)
+        slow[f"{latency_ms}ms"] = {
+            **run,
+            "ratio_to_direct": round(run["wall_s"] / direct["wall_s"], 2),
+            "round_trips": round((run["wall_s"] - direct["wall_s"]) * 1000 / latency_ms),
+        }
+    return slow
 
 
 # --------------------------------------------------------------------------------- 3: throughput
@@ -283,7 +303,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput measurement")
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs per figure (the median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--no-thorough", action="store_true", help="leave out the thorough profile's run")
+    parser.add_argument(
+        "--latency", type=int, action="append", default=None, metavar="MS",
+        help=f"a latency the proxy adds, in ms, repeatable (default: {' and '.join(map(str, LATENCIES_MS))})",
+    )  # fmt: skip
+    parser.add_argument("--no-thorough", action="store_true", help="leave out the thorough profile's runs")
     options = parser.parse_args()
 
     figures: dict[str, object] = {
@@ -296,11 +320,11 @@ def main() -> None:
         workers = options.workers or default_workers(None)
         figures["workers"] = workers
         direct_url = f"http://127.0.0.1:{port}"
+        latencies = options.latency or list(LATENCIES_MS)
         direct = run_suite(direct_url, options.profile, workers)
-        with BackgroundServer(latency_proxy(f"http://127.0.0.1:{port}")) as proxy:
-            slow = run_suite(proxy.url, options.profile, workers)
         figures["suite"] = direct
-        figures["suite_with_50ms"] = {**slow, "ratio_to_direct": round(slow["wall_s"] / direct["wall_s"], 2)}
+        slow = through_latencies(direct_url, options.profile, workers, direct, latencies)
+        figures["suite_with_latency"] = slow
         urls = {"processquery": f"http://127.0.0.1:{port}/_vti_bin/client.svc/ProcessQuery",
                 "hello_world": f"http://127.0.0.1:{hello_port}/"}  # fmt: skip
         check_small_read(urls["processquery"])
@@ -309,6 +333,10 @@ def main() -> None:
             thorough = direct if options.profile == "thorough" else run_suite(direct_url, "thorough", workers)
             ratio = round(thorough["wall_s"] / direct["wall_s"], 2)
             figures["suite_thorough"] = {**thorough, "ratio_to_direct": ratio}
+            figures["suite_thorough_with_latency"] = (
+                slow if options.profile == "thorough"
+                else through_latencies(direct_url, "thorough", workers, thorough, latencies)
+            )  # fmt: skip
     finally:
         for process in (server, hello):
             process.terminate()
@@ -331,11 +359,13 @@ def _row(measured: dict[str, dict[str, float]]) -> dict[str, float | int | None]
 
 
 def print_table(figures: dict[str, object]) -> None:
-    suite, slow = figures["suite"], figures["suite_with_50ms"]
+    suite = figures["suite"]
     print(f"machine: {figures['machine']}")
     print(f"suite runs with --workers {figures['workers']}")
+    print(f"critical path: {_round_trips(suite, figures['suite_with_latency'])}")
     print(f"1. suite direct      : {_suite_line(suite)}")
-    print(f"2. suite +50 ms/req  : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
+    for latency, slow in figures["suite_with_latency"].items():
+        print(f"2. suite +{latency}/req : {slow['wall_s']} s  (x{slow['ratio_to_direct']} of run 1)")
     print(f"3. throughput, load from {figures['load_generator']}, servers on {figures['servers']}")
     print("   clients | ProcessQuery/s | hello-world/s | ratio | failures")
     for clients, row in figures["throughput"].items():
@@ -344,6 +374,12 @@ def print_table(figures: dict[str, object]) -> None:
     thorough = figures.get("suite_thorough")
     if thorough:
         print(f"4. suite, thorough   : {_suite_line(thorough)}  (x{thorough['ratio_to_direct']} of run 1)")
+        print(f"   critical path, thorough: {_round_trips(thorough, figures['suite_thorough_with_latency'])}")
+
+
+def _round_trips(suite: dict[str, float], slow: dict[str, dict[str, float]]) -> str:
+    trips = ", ".join(f"{run['round_trips']} round trips at {latency}" for latency, run in slow.items())
+    return f"{trips}; {suite['http_requests']} requests a run, {suite['checks_per_request']} checks a request"
 
 
 def _suite_line(suite: dict[str, float]) -> str:
