@@ -155,8 +155,8 @@ def _check_baseline(path: Path | None) -> None:
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Stop after N cases failed or errored (with --workers, each worker after N of its own); "
-    "the report then covers a partial run.",
+    help="Stop after N cases failed or errored, counted across the workers; the report then covers a "
+    "partial run.",
 )
 @click.option(
     "-x", "--exitfirst", "exit_first", is_flag=True, help="Stop at the first failure: --max-failures 1."

@@ -54,15 +54,25 @@ STOP_GRACE_S = 60.0  # how long an interrupted worker may take to clean up befor
 PARENT_POLL_S = 0.1  # how often a worker checks that its parent still runs
 EVENT = "@conformance-progress "  # how a worker's progress lines start (the rest are relayed as said)
 PROGRESS_WIDTH = 80  # letters a progress line, as pytest's
+FAILURE_LETTERS = frozenset("FES")  # failed, error, suite error: what pytest's --maxfail counts
+ENOUGH = "the run's --max-failures are reached"  # what the parent tells its workers then
 
 
 class Progress:
     """The workers' progress as one display: pytest's letters, a line of 80 at a time, each with the
     share of all the cases done once every worker has said how many it has."""
 
-    def __init__(self, workers: int, write: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        write: Callable[[str], None],
+        stop_after: int | None = None,
+        stop: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``stop`` is called once ``stop_after`` cases failed or errored, across the workers."""
         self._write, self._waiting = write, workers
-        self._expected = self._done = 0
+        self._expected = self._done = self.failures = 0
+        self._stop_after, self._stop = stop_after, stop
         self._line = ""
         self._lock = threading.Lock()
 
@@ -77,6 +87,10 @@ class Progress:
                 self._line += value
                 if len(self._line) >= PROGRESS_WIDTH:
                     self._flush()
+                if value in FAILURE_LETTERS:
+                    self.failures += 1
+                    if self.failures == self._stop_after:
+                        self._stop()
 
     def close(self) -> None:
         with self._lock:
@@ -104,6 +118,20 @@ class _WorkerProgress:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+        if getattr(self, "stopping", False):
+            session.shouldfail = ENOUGH
+
+    def listen(self, parent: IO[str]) -> None:
+        """The parent's word (:func:`_enough`): the run's --max-failures are reached across the
+        workers, so this one stops after the case under way, as on its own --maxfail."""
+        for line in parent:
+            if line.strip() == ENOUGH:
+                self.stopping = True
+                if (session := getattr(self, "session", None)) is not None:
+                    session.shouldfail = ENOUGH
 
     @pytest.hookimpl(trylast=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str]:
@@ -182,22 +210,31 @@ def _stop(workers: list[subprocess.Popen[str]]) -> None:
             worker.kill()
 
 
+def _enough(workers: list[subprocess.Popen[str]]) -> None:
+    """--max-failures reached across the workers: each stops after its case under way (told on its
+    stdin, which waits for a worker still starting, where a signal could end it)."""
+    for worker in workers:
+        with contextlib.suppress(OSError):  # it has ended meanwhile
+            worker.stdin.write(ENOUGH + "\n")  # type: ignore[union-attr]  # a pipe: see _start
+            worker.stdin.flush()  # type: ignore[union-attr]
+
+
 def _collect(
     settings: RunSettings,
     statuses: list[int | None],
     last_words: list[list[str]],
     *,
-    interrupted: bool = False,
+    stopped: bool = False,
 ) -> Run:
     """The workers' results merged; a worker with no cases (more workers than case functions) is fine,
-    and so is, ``interrupted``, one stopped before it judged any."""
+    and so is, ``stopped`` (Ctrl-C, or --max-failures reached), one stopped before it judged any."""
     runs = []
     for index, status in enumerate(statuses, 1):
         if status == pytest.ExitCode.USAGE_ERROR:
             said = last_words[index - 1][0] if last_words[index - 1] else "usage error"
             raise RunError(said.removeprefix("ERROR: "), USAGE)
         path = shard_dir(settings.report_dir, index) / "results.json"
-        stopped_early = interrupted and not path.with_name(JOURNAL).exists()
+        stopped_early = stopped and not path.with_name(JOURNAL).exists()
         if (status == pytest.ExitCode.NO_TESTS_COLLECTED or stopped_early) and not path.exists():
             continue
         try:
@@ -217,7 +254,7 @@ def _start(settings: RunSettings, cases: Path, index: int, count: int) -> subpro
     # the user's folder, for relative paths in the settings; its own session: a Ctrl-C at the
     # terminal reaches the workers through _stop only, once
     return subprocess.Popen(
-        worker_command(settings, cases, index, count), text=True,
+        worker_command(settings, cases, index, count), text=True, stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
@@ -231,7 +268,7 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     workers: list[subprocess.Popen[str]] = []
     relays: list[threading.Thread] = []
     last_words: list[list[str]] = [[] for _ in range(count)]
-    progress = Progress(count, echo)
+    progress = Progress(count, echo, settings.max_failures, lambda: _enough(workers))
     interrupted = False
     try:
         with signals_as_interrupt():
@@ -253,14 +290,18 @@ def run_workers(settings: RunSettings, count: int, echo: Callable[[str], None]) 
     for relay in relays:
         relay.join(STOP_GRACE_S)
     progress.close()
+    enough = bool(settings.max_failures and progress.failures >= settings.max_failures)
     try:
-        run = _collect(settings, statuses, last_words, interrupted=interrupted)
+        run = _collect(settings, statuses, last_words, stopped=interrupted or enough)
     except RunError:
         if interrupted:  # stopped before any worker judged a case: no report to write
             raise RunError(interrupted_message(settings.report_dir, written=False), INTERRUPTED) from None
         raise
     if interrupted:  # one partial report of what the workers judged, marked so
         run = replace(run, header=replace(run.header, aborted=INTERRUPTED_REASON))
+    if enough:  # a partial run too
+        selection = {**run.header.selection, "--max-failures": str(settings.max_failures)}
+        run = replace(run, header=replace(run.header, selection=selection))
     merge_junit(
         [p for i in range(1, count + 1) if (p := shard_dir(settings.report_dir, i) / "junit.xml").is_file()],
         settings.report_dir / "junit.xml",
@@ -293,7 +334,11 @@ def _worker(argv: list[str]) -> int:
     run keeps them: runner.invoke.hypothesis_home)."""
     threading.Thread(target=_watch_parent, args=(int(argv[0]),), daemon=True).start()
     set_hypothesis_home_dir(argv[1])
-    return pytest.main(argv[2:], plugins=[_WorkerProgress()])
+    progress = _WorkerProgress()
+    # stdin as it is now: pytest's capture puts /dev/null in its place
+    parent = os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8")
+    threading.Thread(target=progress.listen, args=(parent,), daemon=True).start()
+    return pytest.main(argv[2:], plugins=[progress])
 
 
 if __name__ == "__main__":

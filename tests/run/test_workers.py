@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from conformance.pytest.shard import assign, parse_shard
+from conformance.runner.invoke import RunSettings, cases_dir
+from conformance.runner.workers import ENOUGH, EVENT, Progress, shard_dir, worker_command
 from tests.run.conftest import conformance
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
@@ -90,3 +92,37 @@ def test_more_workers_than_case_functions_still_report(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     assert _results(tmp_path / "r")["summary"]["passed"] >= 1
+
+
+def test_progress_calls_for_a_stop_at_the_runs_nth_failure_across_workers() -> None:
+    stops: list[int] = []
+    progress = Progress(2, lambda line: None, stop_after=2, stop=lambda: stops.append(progress.failures))
+    for event in ("collected 3", "collected 2", "letter .", "letter F", "letter s", "letter .", "letter E"):
+        progress.event(event)
+    assert stops == [2]
+    progress.event("letter S")  # a suite error counts as pytest's --maxfail counts it, once asked
+    assert stops == [2] and progress.failures == 3
+
+
+def test_a_worker_told_the_runs_max_failures_are_reached_stops_after_its_case(tmp_path: Path) -> None:
+    """--max-failures N counts across the workers: the parent tells every worker on its stdin once the
+    run has N, and each stops after its case under way."""
+    settings = RunSettings(
+        keyword="answer-shape", protocols=("calendar",), profile="quick", report_dir=tmp_path
+    )
+    worker = subprocess.Popen(
+        worker_command(settings, cases_dir(), 1, 1), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert worker.stdout is not None and worker.stdin is not None
+    said = []
+    for line in worker.stdout:
+        said.append(line)
+        if line.startswith(f"{EVENT}letter"):  # its first case is judged: the run's Nth failure elsewhere
+            worker.stdin.write(ENOUGH + "\n")
+            worker.stdin.flush()
+            break
+    said += worker.communicate(timeout=120)[0].splitlines()
+    collected = int(next(line for line in said if "collected" in line).split()[-1])
+    judged = len(_results(shard_dir(tmp_path, 1))["cases"])
+    assert worker.returncode == pytest.ExitCode.TESTS_FAILED and 1 <= judged < collected, said
