@@ -49,7 +49,10 @@ def collect(settings: RunSettings) -> list[CaseMeta]:
 @PROTOCOL
 @KEYWORD
 @MARKEXPR
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text: id, section, level and item, tab-separated; json: every field of each case.",
+)  # fmt: skip
 def cases_command(protocols: tuple[str, ...], keyword: str | None, markers: str | None, fmt: str) -> None:
     """List the cases a selection holds: id, section, level and item (text: tab-separated, a case a
     line), without running them. The same --protocol, -k and -m as conformance run."""
