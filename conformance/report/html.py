@@ -121,6 +121,8 @@ def _levels_table(run: Run) -> Iterable[str]:
 
 def _requirements(run: Run) -> Iterable[str]:
     """Requirements of the spec data verified per protocol, and the testable ones not verified."""
+    if run.header.role == "client":  # the specs' requirements are what a server does
+        return
     statuses = requirement_statuses(run.cases)
     yield '<h2 id="requirements">Requirements</h2>'
     yield "<p>Verified: every case tracing to the requirement ran and passed "
@@ -323,8 +325,9 @@ def _requests_cell(judged: Mapping[str, Any] | None) -> str:
 def _nav(run: Run) -> str:
     protocols = sorted({c.protocol for c in run.cases})
     links = [("failing", "Failing cases"), ("run", "The run"), ("conformance", "Conformance"),
-             ("requirements", "Requirements"), ("matrix", "Matrix"),
-             *((_protocol_anchor(p), p) for p in protocols), ("details", "Details")]  # fmt: skip
+             *([("requirements", "Requirements")] if run.header.role != "client" else []),
+             ("matrix", "Matrix"), *((_protocol_anchor(p), p) for p in protocols),
+             ("details", "Details")]  # fmt: skip
     return "<nav>" + "".join(f'<a href="#{anchor}">{escape(name)}</a>' for anchor, name in links) + "</nav>"
 
 

@@ -49,8 +49,11 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
     h = run.header
     lines = [
         Line(
-            f"conformance: {h.target} — profile {h.profile}, seed {h.seed}, {len(run.cases)} cases, "
-            f"{h.http_requests} HTTP requests, {h.checks_run} checks, {h.duration_s:.1f} s"
+            f"conformance: {h.target} — "
+            # a client run generates nothing: no profile or seed of its own
+            + (f"profile {h.profile}, seed {h.seed}, " if h.role != "client" else "")
+            + f"{len(run.cases)} cases, {h.http_requests} HTTP requests, {h.checks_run} checks, "
+            f"{h.duration_s:.1f} s"
         ),
         Line(
             _row(
@@ -64,7 +67,8 @@ def summary_lines(run: Run, verdict: Verdict) -> list[Line]:
         counts = [str(n) for n in _counts(by_level).values()]
         pcts = [f"{p:g}" if (p := percent(by_level.get(level, {}))) is not None else "–" for level in LEVELS]
         lines.append(Line(_row(protocol, counts, pcts)))
-    lines.append(_requirements(summary.requirements))
+    if summary.requirements and h.role != "client":  # the requirements are what a server does
+        lines.append(_requirements(summary.requirements))
     if verdict.baseline:
         lines.append(
             Line(

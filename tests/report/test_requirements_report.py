@@ -4,6 +4,7 @@ report.html and the line in the terminal summary."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -137,3 +138,19 @@ def test_terminal_line() -> None:
     failed = Run(HEADER, (_case(FORBIDDEN, "failed"),))
     line = next(line for line in summary_lines(failed, judge(failed)) if line.text.startswith("requirements"))
     assert f"contactslaw-calendar 0/{testable} ({total}), 1 failed" in line.text and line.tone == "warn"
+
+
+def test_a_client_run_shows_no_requirements_profile_or_seed() -> None:
+    """A judge-client run judges requests: the specs' requirements (what a server does) and the
+    generation's profile and seed are no facts of it (they read '0/10 verified' and 'seed 0')."""
+    client = Run(
+        dataclasses.replace(HEADER, role="client"), (_case("ms-wmcsom/Task.Title/client-type-known"),)
+    )
+    lines = [line.text for line in summary_lines(client, judge(client))]
+    assert not any(text.startswith("requirements") for text in lines)
+    assert "profile" not in lines[0] and "seed" not in lines[0]
+    html = render(client, judge(client))
+    assert 'id="requirements"' not in html and 'href="#requirements"' not in html
+    server = Run(HEADER, (_case("ms-wmcsom/Task.Title/client-type-known"),))
+    assert any(line.text.startswith("requirements") for line in summary_lines(server, judge(server)))
+    assert 'id="requirements"' in render(server, judge(server))
