@@ -11,14 +11,15 @@ model (conformance/model/task_model.py). Reads are restricted to the run's own t
 (TaskFilter.IdsToFilterBy), so a real target's other tasks do not disturb the model; every task is
 named with the run id and deleted at the end, also when a step fails.
 
-Steps are chained (conformance.drive.chain): updates, pins, attributes, reorders and deletes share
-a request, each in its own exception scope, judged in order on the one answer; a step drawn for a
-task with a pending step waits for that step's answer (what it draws depends on what the task then
-holds). CreateTask is sent at once: the other steps name a task by the Id the target gives it, an
-Int32 no object path can stand for. A read-back goes after the pending steps' answers (its queries
-are drawn from what they left) and reads every task alone too, so a task missing from the read of
-all is told apart (a read bug, or a create that stored nothing) in the same request. An example
-ends reordering, reading back and deleting in one request.
+Steps are chained (conformance.drive.chain): creates, updates, pins, attributes, reorders and
+deletes share a request, each in its own exception scope, judged in order on the one answer; a step
+drawn for a task with a pending step waits for that step's answer (what it draws depends on what
+the task then holds). A created task is drawn from only once the request's answer has come: the
+other steps name a task by the Id the target gives it, an Int32 no object path can stand for. A
+read-back goes after the pending steps' answers (its queries are drawn from what they left) and
+reads every task alone too, so a task missing from the read of all is told apart (a read bug, or a
+create that stored nothing) in the same request. An example ends reordering, reading back and
+deleting in one request.
 
 The machine runs once per module (the profile's number of examples, up to ten steps each) and
 records every check at a *site*: a spec section with its level. Each site is one case below, so a
@@ -566,14 +567,16 @@ class TaskLifecycle(RuleBasedStateMachine):
     @initialize(data=st.data())
     def create_first(self, data: st.DataObject) -> None:
         # the first task's name is an edge (the longest title), so every run reads one back: the
-        # Task.Name/readback-edge site must not hang on what a few examples happen to draw
+        # Task.Name/readback-edge site must not hang on what a few examples happen to draw. Sent at
+        # once: the other rules need a task
         self.chain.send(partial(self._create, data, 3, True))
 
     @rule(data=st.data())
     def create(self, data: st.DataObject) -> None:
-        # sent at once: the steps on a task name it by the Id the target gives it, an Int32 that no
-        # object path can stand for (UpdateTaskWithLocalizedValue, PinTask ... take it as a parameter)
-        self.chain.send(partial(self._create, data, data.draw(st.integers(1, 2), label="count"), False))
+        # chained, but the steps on a task name it by the Id the target gives it, an Int32 that no
+        # object path can stand for (UpdateTaskWithLocalizedValue, PinTask ... take it as a
+        # parameter): the new tasks are drawn from once the request's answer has come
+        self.chain.add(partial(self._create, data, data.draw(st.integers(1, 2), label="count"), False))
 
     def _create(self, data: st.DataObject, count: int, edge_name: bool, builder: RequestBuilder) -> Judge:
         session = _session(builder)
