@@ -76,9 +76,27 @@ def _resent_if_lost(
             passed_on(unraisable)
             return
         sys.unraisablehook = passed_on
-        signal.signal(signum, handler)
-        # later, from another thread: sent now, the handler would run (and be lost) in this hook
-        threading.Timer(0.05, signal.pthread_kill, (threading.main_thread().ident, signum)).start()
+        taken = threading.Event()
+
+        def again(signum: int, frame: types.FrameType | None) -> None:
+            taken.set()
+            handler(signum, frame)
+
+        signal.signal(signum, again)
+        threading.Thread(target=_resend, args=(signum, again, taken), daemon=True).start()
 
     sys.unraisablehook = taken_back
     return interrupt
+
+
+def _resend(
+    signum: int, handler: Callable[[int, types.FrameType | None], None], taken: threading.Event
+) -> None:
+    """Send ``signum`` to the main thread every 50 ms until ``handler`` has taken it (from this thread:
+    sent from the hook, the handler would run, and be lost, in the hook). Once is not always enough: a
+    signal that arrives while the main thread is still finishing the collection that dropped the
+    interrupt was now and then not taken until the main thread's next sleep had run its course.
+    Stops too when the handler is no longer ``signum``'s (the run's signal handling has ended)."""
+    main = threading.main_thread()
+    while not taken.wait(0.05) and main.is_alive() and signal.getsignal(signum) is handler:
+        signal.pthread_kill(main.ident, signum)  # type: ignore[arg-type]
