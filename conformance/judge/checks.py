@@ -208,8 +208,10 @@ def json_schema(value: Any, schema: Mapping[str, Any]) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "(the object)"
+        # the value itself first: jsonschema's message names the schema's side ("'X' was expected")
         raise Violation(
-            f"{where}: {error.validator} {_short(error.validator_value, 120)}", error.message[:400]
+            f"{where}: {error.validator} {_short(error.validator_value, 120)}",
+            f"{_short(error.instance, 200)} ({error.message[:400]})",
         )
 
 

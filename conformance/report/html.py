@@ -60,7 +60,10 @@ max-height:30em;overflow:auto}dl{display:grid;grid-template-columns:8em 1fr;gap:
 .lvl{font-weight:bold;font-family:monospace}.c{margin:.2em 0;border-left:3px solid #e05d44;padding-left:.5em}
 .m th.ck{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}
 .mx{overflow-x:auto}.n{color:#bbb}nav{margin:.4em 0}nav a{margin-right:1em}.fails td{vertical-align:top}
-.fails td{font-size:13px}.c h3{font-size:14px;margin:.8em 0 .3em}.c{scroll-margin-top:.5em}
+.fails td{font-size:13px;overflow-wrap:anywhere}
+.fails{width:100%;table-layout:fixed}.fails th:nth-child(1){width:4.5em}.fails th:nth-child(2){width:8.5em}
+.fails th:nth-child(3){width:38%}.fails th:nth-child(4){width:9em}
+.c h3{font-size:14px;margin:.8em 0 .3em}.c{scroll-margin-top:.5em}
 """.strip()
 
 

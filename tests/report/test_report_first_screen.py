@@ -16,6 +16,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from conformance.report.html import render
+from conformance.report.verdict import judge
+from conformance.results import CaseResult, Run, RunHeader
 from conformance.server import ReferenceServer
 from tests.cases.broken import Upstream, broken_server
 from tests.run.conftest import QUICK, conformance, misspelt_types
@@ -127,3 +130,29 @@ def test_a_clean_report(reports: Path, open_report: OpenReport, tmp_path: Path) 
     _screenshot(page, tmp_path / "clean-whole.png", (PASS_FILL,))
     _keep(shot)
     assert opened.requests == [report.as_uri()] and opened.problems == []
+
+
+def test_long_items_and_reasons_stay_within_the_screen(open_report: OpenReport, tmp_path: Path) -> None:
+    """The failing cases' table wraps a long item and a long reason instead of pushing the reasons past
+    the window's right edge (a run with PromotePersonalTaskToProviderTaskInLocation cut them off)."""
+    item = (
+        "SP.WorkManagement.OM.LocationOrientedUserOrderedSession.PromotePersonalTaskToProviderTaskInLocation"
+    )
+    reason = (
+        "json-schema: expected _ObjectType_: const 'SP.WorkManagement.OM.LocationOrientedUserOrderedSession'"
+    )
+    cases = tuple(
+        CaseResult(f"ms-wmcsom/{item}{n}/call", "ms-wmcsom", "3.1.5.16.2.2.14", "must", f"{item}{n}", "call",
+                   "failed", message=reason * 2)
+        for n in range(3)
+    )  # fmt: skip
+    run = Run(RunHeader("http://sp.example", "2026-01-02T03:04:05+00:00", 1.5, 7, "0.1.0"), cases)
+    report = tmp_path / "report.html"
+    report.write_text(render(run, judge(run)), encoding="utf-8")
+    page = open_report(report).page
+    cells = page.locator("table.fails td")
+    expect(cells).to_have_count(5 * len(cases))
+    for index in range(cells.count()):
+        box = cells.nth(index).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= WIDTH, (index, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
