@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,24 +91,75 @@ def members(run_options: RunOptions) -> Members:
     return Members(*(os.environ.get(name) or None for name in (MEMBER_ENV, FORBIDDEN_ENV, VIEWABLE_ENV)))
 
 
+Key = tuple[str, tuple[tuple[str, str], ...]]  # (Accept, parameters sorted)
+
+
+def _key(accept: str, params: dict[str, str]) -> Key:
+    return accept, tuple(sorted(params.items()))
+
+
 class Answers:
     """The target's answers by (Accept, parameters), each fetched once per session: many cases
     judge the same answer."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self._seen: dict[tuple[str, tuple[tuple[str, str], ...]], Exchange] = {}
+        self._seen: dict[Key, Exchange] = {}
 
     def get(self, accept: str = JSON, **params: str) -> Exchange:
-        key = (accept, tuple(sorted(params.items())))
+        key = _key(accept, params)
         if key not in self._seen:
             self._seen[key] = self.target.rest(ENDPOINT.path, params, accept)
         return self._seen[key]
 
+    def prefetch(self, keys: list[Key]) -> None:
+        """GETs the cases will ask for, sent at once up to ``max_concurrency`` (they are independent;
+        one after another they were a round trip each, issue 23), within the caller's deadline."""
+        left = self.target.time_left()
+
+        def fetch(key: Key) -> tuple[Key, Exchange | None]:
+            with self.target.case_deadline(left):
+                try:
+                    return key, self.target.rest(ENDPOINT.path, dict(key[1]), key[0])
+                except Exception:  # left for its case to send again, so that the error is that case's
+                    return key, None
+
+        pending = list(dict.fromkeys(k for k in keys if k not in self._seen))
+        if not pending:
+            return
+        workers = min(self.target.connection.max_concurrency, len(pending))
+        with ThreadPoolExecutor(workers, thread_name_prefix="calendar") as pool:
+            self._seen.update((k, e) for k, e in pool.map(fetch, pending) if e is not None)
+
+
+def _planned(item: pytest.Item, members: Members) -> Key | None:
+    """The GET a collected case of this module sends, when its parameters alone say which (the
+    combinations' answers are also the ones the field, period and member cases start from)."""
+    given = getattr(item, "callspec", None)
+    name = getattr(item, "originalname", None)
+    if given is None or getattr(item, "module", None) is not sys.modules[__name__]:
+        return None
+    if name == "test_parameter_combination":
+        params = given.params["params"]
+        if CURRENT in params.values():
+            if members.current is None:
+                return None
+            params = {n: members.current if v == CURRENT else v for n, v in params.items()}
+        return _key(given.params["media"], params)
+    if name in ("test_bad_parameters", "test_error_message"):
+        return _key(JSON, BAD_PARAMETERS[given.params["name"]])
+    if name == "test_unsupported_accept":
+        return _key(given.params["accept"], WIDE)
+    if name == "test_forbidden_member" and members.forbidden is not None:
+        return _key(given.params["media"], {**WIDE, MEMBER: members.forbidden})
+    return None
+
 
 @pytest.fixture(scope="session")
-def answers(target: Target) -> Answers:
-    return Answers(target)
+def answers(request: pytest.FixtureRequest, target: Target, members: Members) -> Answers:
+    fetched = Answers(target)
+    fetched.prefetch([k for item in request.session.items if (k := _planned(item, members))])
+    return fetched
 
 
 def _document(exchange: Exchange, media: str) -> dict[str, Any]:

@@ -532,6 +532,10 @@ class Target:
         the throttle and the case deadline."""
         return Target(self.site_url, rest_url=self.rest_url, credentials=credentials, _shared=self._shared)
 
+    def time_left(self) -> float | None:
+        """Seconds this thread's deadline leaves (None: no limit), for threads it starts to keep."""
+        return self._shared.remaining()
+
     @contextmanager
     def case_deadline(self, seconds: float | None) -> Iterator[None]:
         """Requests of this thread fail with CaseTimeout once ``seconds`` have passed (None: no limit).
