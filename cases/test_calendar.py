@@ -19,13 +19,13 @@ import itertools
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from conformance.case import CaseMeta, Level, RunOptions, case
+from conformance.drive.at_once import at_once
 from conformance.drive.target import Credentials, Exchange, Target
 from conformance.judge import checks
 from conformance.judge.checks import Site, verify
@@ -113,23 +113,20 @@ class Answers:
         return self._seen[key]
 
     def prefetch(self, keys: list[Key]) -> None:
-        """GETs the cases will ask for, sent at once up to ``max_concurrency`` (they are independent;
-        one after another they were a round trip each, issue 23), within the caller's deadline."""
-        left = self.target.time_left()
+        """GETs the cases will ask for, sent at once up to ``max_concurrency`` (they are independent)."""
 
-        def fetch(key: Key) -> tuple[Key, Exchange | None]:
-            with self.target.case_deadline(left):
+        def fetch(key: Key) -> Callable[[], Exchange | None]:
+            def send() -> Exchange | None:
                 try:
-                    return key, self.target.rest(ENDPOINT.path, dict(key[1]), key[0])
+                    return self.target.rest(ENDPOINT.path, dict(key[1]), key[0])
                 except Exception:  # left for its case to send again, so that the error is that case's
-                    return key, None
+                    return None
+
+            return send
 
         pending = list(dict.fromkeys(k for k in keys if k not in self._seen))
-        if not pending:
-            return
-        workers = min(self.target.connection.max_concurrency, len(pending))
-        with ThreadPoolExecutor(workers, thread_name_prefix="calendar") as pool:
-            self._seen.update((k, e) for k, e in pool.map(fetch, pending) if e is not None)
+        answered = at_once(self.target, [fetch(k) for k in pending])
+        self._seen.update((k, e) for k, e in zip(pending, answered, strict=True) if e is not None)
 
 
 def _planned(item: pytest.Item, members: Members) -> Key | None:

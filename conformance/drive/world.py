@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.drive.at_once import at_once
 from conformance.drive.target import CsomReply, Target
 from conformance.drive.world_wf import (
     WorkflowWorld,
@@ -87,31 +88,50 @@ def seed_pattern(seed: int) -> re.Pattern[str]:
 
 
 def provision(target: Target, catalogue: Catalogue, run_id: str, *, read_only: bool) -> World:
-    world = World()
-    if read_only:
-        _find_existing(target, catalogue, world)
-    else:
-        reply, task_id = create_task(
-            target, catalogue, f"{run_id} probe task", description="csom-conformance"
+    """The task, the refresh job and the workflow objects: three independent parts sent at once, up
+    to ``max_concurrency`` (the workflow's requests depend on one another: its part is the longest)."""
+    tasks, refresh, workflow = World(), World(), World()
+
+    def workflow_part() -> None:
+        workflow.workflow = provision_workflow(
+            target, catalogue, run_id, workflow.values, workflow.problems, read_only=read_only
         )
-        if task_id is None:
-            world.problems.append(f"CreateTask did not return a task: {reply.exchange.describe(600)}")
-        else:
-            world.values["taskKey"] = task_id
-            world.created_tasks.append(task_id)
-        builder = RequestBuilder()
-        job = builder.method(_session(builder, catalogue), "BeginCacheRefresh")
-        query = builder.query(job, SELECT_ALL)
-        reply = target.process_query(builder.build())
-        job_value = reply.response.results.get(query) if reply.response else None
-        if isinstance(job_value, dict) and isinstance(job_value.get("CurrentJobId"), int):
-            world.values["refreshId"] = job_value["CurrentJobId"]
-        else:
-            world.problems.append("BeginCacheRefresh returned no CurrentJobId")
-    world.workflow = provision_workflow(
-        target, catalogue, run_id, world.values, world.problems, read_only=read_only
-    )
+
+    if read_only:
+        parts = [lambda: _find_existing(target, catalogue, tasks)]
+    else:
+        parts = [
+            lambda: _create_task(target, catalogue, run_id, tasks),
+            lambda: _begin_refresh(target, catalogue, refresh),
+        ]
+    at_once(target, [*parts, workflow_part])
+    # merged in the parts' order, whichever answered first
+    world = World(created_tasks=tasks.created_tasks, workflow=workflow.workflow)
+    for part in (tasks, refresh, workflow):
+        world.values |= part.values
+        world.problems += part.problems
     return world
+
+
+def _create_task(target: Target, catalogue: Catalogue, run_id: str, world: World) -> None:
+    reply, task_id = create_task(target, catalogue, f"{run_id} probe task", description="csom-conformance")
+    if task_id is None:
+        world.problems.append(f"CreateTask did not return a task: {reply.exchange.describe(600)}")
+    else:
+        world.values["taskKey"] = task_id
+        world.created_tasks.append(task_id)
+
+
+def _begin_refresh(target: Target, catalogue: Catalogue, world: World) -> None:
+    builder = RequestBuilder()
+    job = builder.method(_session(builder, catalogue), "BeginCacheRefresh")
+    query = builder.query(job, SELECT_ALL)
+    reply = target.process_query(builder.build())
+    job_value = reply.response.results.get(query) if reply.response else None
+    if isinstance(job_value, dict) and isinstance(job_value.get("CurrentJobId"), int):
+        world.values["refreshId"] = job_value["CurrentJobId"]
+    else:
+        world.problems.append("BeginCacheRefresh returned no CurrentJobId")
 
 
 def await_refresh(

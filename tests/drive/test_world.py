@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
-from conformance.drive.target import Credentials, Target
+import pytest
+
+from conformance.background import BackgroundServer
+from conformance.drive.target import Connection, Credentials, Target
 from conformance.drive.world import named, provision, seed_pattern
 from conformance.model.catalogue import catalogue
 from conformance.server import ReferenceServer
 from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream, broken_server
+from tests.cases.counting import counting_proxy
 
 
 def test_read_only_provisioning_finds_an_existing_task_and_creates_nothing() -> None:
@@ -19,6 +24,26 @@ def test_read_only_provisioning_finds_an_existing_task_and_creates_nothing() -> 
         world = provision(target, catalogue(), "ccrun0", read_only=True)
     assert isinstance(world.values.get("taskKey"), int), world.problems
     assert world.created_tasks == []
+
+
+@pytest.mark.parametrize("cap", [1, 3])
+def test_provisioning_sends_its_independent_parts_at_once(cap: int) -> None:
+    """The task, the refresh job and the workflow chain go at once, up to max_concurrency (issue 23),
+    and provision the same values whatever the cap."""
+    peak = [0]
+    with ReferenceServer(seed_data=True) as server, ExitStack() as stack:
+        proxy = stack.enter_context(BackgroundServer(counting_proxy(server.url, CSOM, peak), lifespan="on"))
+        target = stack.enter_context(
+            Target(
+                proxy.url,
+                credentials=Credentials.bearer(server.token),
+                connection=Connection(max_concurrency=cap),
+            )
+        )
+        world = provision(target, catalogue(), "ccrun0", read_only=False)
+    assert peak[0] == cap, f"{peak[0]} ProcessQuery requests at once, {cap} allowed"
+    assert world.problems == []
+    assert {"taskKey", "refreshId", "instanceId", "subscriptionId"} <= set(world.values)
 
 
 def _without_ids(call: Call, answer: Answer) -> Answer:
