@@ -171,9 +171,18 @@ def _find_existing(target: Target, catalogue: Catalogue, world: World) -> None:
 
 
 def clean_up(target: Target, catalogue: Catalogue, world: World) -> list[str]:
-    """Delete what the run created; returns what could not be deleted (never raises)."""
+    """Delete what the run created, its tasks and its workflow objects at once (independent); returns
+    what could not be deleted (never raises)."""
+    tasks, workflow = at_once(target, [
+        lambda: _delete_tasks(target, catalogue, world.created_tasks),
+        lambda: clean_up_workflow(target, catalogue, world.workflow),
+    ])  # fmt: skip
+    return tasks + workflow
+
+
+def _delete_tasks(target: Target, catalogue: Catalogue, task_ids: list[int]) -> list[str]:
     leftovers = []
-    for task_id in world.created_tasks:
+    for task_id in task_ids:
         builder = RequestBuilder()
         builder.method(_session(builder, catalogue), "DeleteTask", task_id)
         try:
@@ -182,7 +191,7 @@ def clean_up(target: Target, catalogue: Catalogue, world: World) -> list[str]:
             refused = str(exc)
         if refused is not None:
             leftovers.append(f"task {task_id}: {refused}")
-    return leftovers + clean_up_workflow(target, catalogue, world.workflow)
+    return leftovers
 
 
 def _refused(reply: CsomReply) -> str | None:
@@ -199,22 +208,14 @@ def _refused(reply: CsomReply) -> str | None:
 def sweep(target: Target, catalogue: Catalogue, pattern: re.Pattern[str]) -> Sweep:
     """Delete every task, workflow subscription and definition whose name ``pattern`` finds (a run's:
     :func:`run_pattern`; a seed's, its shards' too: :func:`seed_pattern`), and stop the running
-    instances of those subscriptions. Never raises."""
-    done = Sweep()
-    try:
-        _sweep_tasks(target, catalogue, pattern, done)
-    except Exception as exc:  # clean-up reports, it never fails the run
-        done.left.append(f"tasks: {type(exc).__name__}: {exc}")
-    try:
-        found, names = named_workflow(target, catalogue, pattern)
-        left = clean_up_workflow(target, catalogue, found)
-    except Exception as exc:
-        done.left.append(f"workflows: {type(exc).__name__}: {exc}")
-        return done
-    for what, name in names.items():
-        (done.left if what in left else done.removed).append(f"{what} {name!r}")
-    done.left += [what for what in left if what not in names]
-    return done
+    instances of those subscriptions; the tasks and the workflow objects at once (independent).
+    Never raises."""
+    tasks, workflows = Sweep(), Sweep()
+    at_once(target, [
+        lambda: _sweep_tasks(target, catalogue, pattern, tasks),
+        lambda: _sweep_workflows(target, catalogue, pattern, workflows),
+    ])  # fmt: skip
+    return Sweep(tasks.removed + workflows.removed, tasks.left + workflows.left)
 
 
 def named(target: Target, catalogue: Catalogue, pattern: re.Pattern[str]) -> list[str]:
@@ -242,15 +243,31 @@ def _named_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str])
 
 
 def _sweep_tasks(target: Target, catalogue: Catalogue, pattern: re.Pattern[str], done: Sweep) -> None:
-    found = _named_tasks(target, catalogue, pattern)
-    if not found:
+    try:
+        found = _named_tasks(target, catalogue, pattern)
+        if not found:
+            return
+        builder = RequestBuilder()
+        scopes = []
+        for task_id, _ in found:
+            with builder.exception_scope() as scope_id:
+                builder.method(_session(builder, catalogue), "DeleteTask", task_id)
+            scopes.append(scope_id)
+        reply = target.process_query(builder.build())
+    except Exception as exc:  # clean-up reports, it never fails the run
+        done.left.append(f"tasks: {type(exc).__name__}: {exc}")
         return
-    builder = RequestBuilder()
-    scopes = []
-    for task_id, _ in found:
-        with builder.exception_scope() as scope_id:
-            builder.method(_session(builder, catalogue), "DeleteTask", task_id)
-        scopes.append(scope_id)
-    reply = target.process_query(builder.build())
     for (task_id, name), scope_id in zip(found, scopes, strict=True):
         (done.removed if succeeded(reply, scope_id) else done.left).append(f"task {task_id} {name!r}")
+
+
+def _sweep_workflows(target: Target, catalogue: Catalogue, pattern: re.Pattern[str], done: Sweep) -> None:
+    try:
+        found, names = named_workflow(target, catalogue, pattern)
+        left = clean_up_workflow(target, catalogue, found)
+    except Exception as exc:
+        done.left.append(f"workflows: {type(exc).__name__}: {exc}")
+        return
+    for what, name in names.items():
+        (done.left if what in left else done.removed).append(f"{what} {name!r}")
+    done.left += [what for what in left if what not in names]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from conformance.background import BackgroundServer
 from conformance.drive.target import Connection, Credentials, Target
-from conformance.drive.world import named, provision, seed_pattern
+from conformance.drive.world import clean_up, named, provision, run_pattern, seed_pattern, sweep
 from conformance.model.catalogue import catalogue
 from conformance.server import ReferenceServer
 from tests.cases.broken import CSOM, Answer, Call, Fault, Upstream, broken_server
@@ -44,6 +45,32 @@ def test_provisioning_sends_its_independent_parts_at_once(cap: int) -> None:
     assert peak[0] == cap, f"{peak[0]} ProcessQuery requests at once, {cap} allowed"
     assert world.problems == []
     assert {"taskKey", "refreshId", "instanceId", "subscriptionId"} <= set(world.values)
+
+
+def _peak(server: ReferenceServer, call: Callable[[Target], object]) -> int:
+    """The most ProcessQuery requests ``call`` had in flight at once through a counting proxy."""
+    peak = [0]
+    with (
+        BackgroundServer(counting_proxy(server.url, CSOM, peak), lifespan="on") as proxy,
+        Target(proxy.url, credentials=Credentials.bearer(server.token)) as target,
+    ):
+        call(target)
+    return peak[0]
+
+
+def test_clean_up_and_sweep_send_tasks_and_workflows_at_once() -> None:
+    """The tasks' and the workflow objects' removal go at once (issue 23), both at a session's end,
+    and remove everything."""
+    with (
+        ReferenceServer(seed_data=True) as server,
+        Target(server.url, credentials=Credentials.bearer(server.token)) as direct,
+    ):
+        world = provision(direct, catalogue(), "ccrun3", read_only=False)
+        cleaned = _peak(server, lambda target: clean_up(target, catalogue(), world))
+        provision(direct, catalogue(), "ccrun3", read_only=False)
+        swept = _peak(server, lambda target: sweep(target, catalogue(), run_pattern("ccrun3")))
+        assert named(direct, catalogue(), run_pattern("ccrun3")) == []
+    assert (cleaned, swept) == (2, 2), "ProcessQuery requests at once: clean_up, sweep"
 
 
 def _without_ids(call: Call, answer: Answer) -> Answer:
