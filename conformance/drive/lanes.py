@@ -60,11 +60,22 @@ def run_lanes(
     lanes = max(1, min(MAX_LANES, profile.max_examples))
     stop = threading.Event()
     errors: list[Exception | None] = [None] * lanes
+    # the lanes that began, each with its end: on Ctrl-C, what the main thread waits for. Not the
+    # pool's futures: Ctrl-C can land inside submit(), after a lane's thread started but before the
+    # pool (or our list) knew of it, and that lane went on after run_lanes had ended
+    gate, ends = threading.Lock(), dict[int, threading.Event]()
 
     def one(lane: int) -> None:
-        if stop.is_set():  # interrupted before this lane had a thread
-            return
+        with gate:
+            if stop.is_set():  # interrupted before this lane had a thread
+                return
+            ended = ends[lane] = threading.Event()
+        try:
+            _run(lane)
+        finally:
+            ended.set()
 
+    def _run(lane: int) -> None:
         class Lane(machine(lane)):  # type: ignore[misc, valid-type]
             @initialize(token=st.integers(0, 2**16))
             def _lane_begins(self, token: int) -> None:
@@ -96,7 +107,9 @@ def run_lanes(
             while wait(running, timeout=0.2).not_done:
                 pass
         except BaseException:  # KeyboardInterrupt: let every lane finish its step and tear down
-            stop.set()
-            wait(running)
+            with gate:
+                stop.set()  # no lane begins after this
+            for ended in ends.values():
+                ended.wait()
             raise
     return next((error for error in errors if error is not None), None)
