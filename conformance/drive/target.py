@@ -570,23 +570,22 @@ class Target:
 
     def redact(self, text: str) -> str:
         """``text`` without any secret of this caller's, in whatever form a target could echo it."""
-        with self._lock:
-            secrets = [*self.credentials.secrets, *self._issued]
-        for secret in secrets:
-            if secret:
-                text = secret_pattern(secret).sub(REDACTED, text)
+        for secret in self._secrets():
+            text = secret_pattern(secret).sub(REDACTED, text)
         return text
+
+    def _secrets(self) -> list[str]:
+        """The credentials' secrets and every form digest issued so far (non-empty ones)."""
+        with self._lock:
+            return [secret for secret in (*self.credentials.secrets, *self._issued) if secret]
 
     def _redact_body(self, body: bytes) -> bytes:
         """``redact`` of the body as UTF-8 text (invalid sequences replaced), without holding the body
         as text when it is valid UTF-8 already: a 60 MB answer was four copies, one of 240 MB."""
         if not _is_utf8(body):
             return self.redact(body.decode("utf-8", "replace")).encode()
-        with self._lock:
-            secrets = [*self.credentials.secrets, *self._issued]
-        for secret in secrets:
-            if secret:
-                body = secret_pattern(secret, bytes).sub(REDACTED.encode(), body)
+        for secret in self._secrets():
+            body = secret_pattern(secret, bytes).sub(REDACTED.encode(), body)
         return body
 
     def _redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
