@@ -11,12 +11,13 @@ matters). Cases then judge their own :class:`ProbeOutcome` and still pass or fai
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.drive.at_once import at_once
 from conformance.drive.target import CsomReply, Exchange, Target
 from conformance.model.catalogue import Catalogue
 from conformance.model.routes import Arguments, Route, follow
@@ -61,9 +62,9 @@ def send_batched(
         reply = target.process_query(builder.build())
         return [(key, ProbeOutcome(reply, scope_id, result_id)) for key, scope_id, result_id in planned]
 
-    workers = 1 if in_order else max(1, min(target.connection.max_concurrency, len(batches)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="batch") as pool:
-        answered = list(pool.map(send, batches))
+    # at once through at_once, so each batch's thread keeps the caller's case deadline
+    calls = [functools.partial(send, batch) for batch in batches]
+    answered = [call() for call in calls] if in_order else at_once(target, calls)
     outcomes: dict[Hashable, list[ProbeOutcome]] = {}
     for key, outcome in itertools.chain.from_iterable(answered):
         outcomes.setdefault(key, []).append(outcome)
