@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from conformance.background import BackgroundServer
 from conformance.drive.snapshots import Probe, send_batched, take_snapshots
-from conformance.drive.target import PROCESS_QUERY, Connection, Credentials, Exchange, Target
+from conformance.drive.target import PROCESS_QUERY, CaseTimeout, Connection, Credentials, Exchange, Target
 from conformance.drive.world import provision
 from conformance.model.catalogue import catalogue
 from conformance.model.routes import Arguments, plan_routes, route_writes
@@ -110,3 +110,21 @@ def test_a_probes_evidence_reproduces_it_alone() -> None:
             assert again.raw_results.get(snapshot.outcome.result_id) == snapshot.outcome.raw(), (
                 snapshot.type_name
             )
+
+
+def test_batches_sent_at_once_keep_the_callers_case_deadline() -> None:
+    """Each batch's thread is held to the case deadline of the thread that sent the probes (the
+    batches' own thread pool ran without it: a slow target held them for read_timeout a request)."""
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(2)
+        return PlainTextResponse("[]", media_type="application/json")
+
+    app = Starlette(routes=[Route(PROCESS_QUERY, slow, methods=["POST"])])
+    with (
+        BackgroundServer(app) as running,
+        Target(running.url, connection=Connection(max_concurrency=2)) as target,
+        target.case_deadline(0.3),
+        pytest.raises(CaseTimeout),
+    ):
+        send_batched(target, [_probe(f"p{n}", n) for n in range(4)], batch_size=2)
